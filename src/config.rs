@@ -1,0 +1,124 @@
+//! Command-line flags and environment variables, and the validated [`Config`] they become.
+//!
+//! Every flag's `///` line is its `--help` text; the README's table mirrors them.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// A small, memory-frugal audio streaming server with its own web player.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct Args {
+    /// Address to listen on (use 0.0.0.0 to accept connections from other machines)
+    #[arg(long, env = "AUDIO_STREAMER_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// Port to listen on (0 picks a free port and logs it)
+    #[arg(short, long, env = "AUDIO_STREAMER_PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Folder whose audio files are served (scanned recursively)
+    #[arg(long, env = "AUDIO_STREAMER_AUDIO_DIR", default_value = "cached_audio")]
+    pub audio_dir: PathBuf,
+
+    /// Milliseconds between the memory samples pushed to the page (50 to 60000)
+    #[arg(
+        long,
+        env = "AUDIO_STREAMER_STATS_INTERVAL_MS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(50..=60_000)
+    )]
+    pub stats_interval_ms: u64,
+
+    /// Seconds between the memory lines written to the terminal log (1 to 86400)
+    #[arg(
+        long,
+        env = "AUDIO_STREAMER_LOG_INTERVAL_SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub log_interval_secs: u64,
+
+    /// Worker threads [default: one per CPU core]
+    #[arg(
+        long,
+        env = "AUDIO_STREAMER_WORKERS",
+        value_parser = clap::value_parser!(u16).range(1..=256)
+    )]
+    pub workers: Option<u16>,
+}
+
+/// The server's settings, checked and in the types the server uses.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// The audio folder.
+    pub audio_dir: PathBuf,
+    /// Time between stats samples.
+    pub stats_interval: Duration,
+    /// Time between memory lines in the log.
+    pub log_interval: Duration,
+    /// Worker threads; `None` lets actix pick one per core.
+    pub workers: Option<usize>,
+}
+
+impl From<Args> for Config {
+    fn from(args: Args) -> Self {
+        Self {
+            addr: SocketAddr::new(args.bind, args.port),
+            audio_dir: args.audio_dir,
+            stats_interval: Duration::from_millis(args.stats_interval_ms),
+            log_interval: Duration::from_secs(args.log_interval_secs),
+            workers: args.workers.map(usize::from),
+        }
+    }
+}
+
+impl Config {
+    /// Settings for a server on `127.0.0.1` at a free port, serving `audio_dir`: what tests use.
+    pub fn for_dir(audio_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            audio_dir: audio_dir.into(),
+            stats_interval: Duration::from_secs(1),
+            log_interval: Duration::from_secs(30),
+            workers: Some(2),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let config = Config::from(Args::try_parse_from(["audio-streamer"]).unwrap());
+        assert_eq!(config.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.audio_dir, PathBuf::from("cached_audio"));
+        assert_eq!(config.stats_interval, Duration::from_secs(1));
+        assert_eq!(config.workers, None);
+    }
+
+    #[test]
+    fn out_of_range_values_are_rejected() {
+        for bad in [
+            &["x", "--port", "70000"][..],
+            &["x", "--bind", "localhost:80"],
+            &["x", "--stats-interval-ms", "0"],
+            &["x", "--workers", "0"],
+        ] {
+            assert!(Args::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cli_debug_asserts() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+}

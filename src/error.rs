@@ -1,0 +1,64 @@
+//! The HTTP layer's error type: every way a request can fail, mapped to exactly one status.
+
+use std::io;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+
+/// Why a request was not answered with what it asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No track, asset or route by that name.
+    #[error("not found")]
+    NotFound,
+    /// The route exists but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Reading a file failed for a reason other than its absence.
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// A page failed to render.
+    #[error("template error: {0}")]
+    Template(#[from] askama::Error),
+    /// The stats could not be encoded.
+    #[error("encoding error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Opening a file that vanished since the scan is a 404, not a server failure.
+    pub fn from_open(err: io::Error) -> Self {
+        match err.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::IsADirectory => Self::NotFound,
+            _ => Self::Io(err),
+        }
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Io(_) | Self::Template(_) | Self::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            log::error!("{self}");
+        }
+        let mut res = HttpResponse::build(status);
+        if matches!(self, Self::MethodNotAllowed) {
+            res.insert_header((header::ALLOW, "GET, HEAD"));
+        }
+        let body = if status.is_server_error() {
+            // Details stay in the log; the client learns only that it was not its fault.
+            "internal server error\n".to_owned()
+        } else {
+            format!("{self}\n")
+        };
+        res.content_type("text/plain; charset=utf-8").body(body)
+    }
+}

@@ -1,0 +1,48 @@
+//! Live stats for the page: `GET /events` (server-sent events, one `stats` event per sample) and
+//! `GET /api/stats` (the latest sample as JSON). Both read the sampler's `watch` channel, so a stalled
+//! subscriber only delays itself.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, Responder, web};
+use actix_web_lab::sse::{self, Sse};
+use futures_util::stream;
+
+use crate::AppState;
+use crate::error::Error;
+
+/// How often an idle stream sends a comment, so proxies keep it open and dead peers are found.
+const KEEP_ALIVE: Duration = Duration::from_secs(10);
+/// How soon a browser reconnects after the stream drops.
+const RETRY: Duration = Duration::from_secs(2);
+
+/// `GET /events`: the current sample at once, then each new one as it is taken.
+pub async fn subscribe(state: web::Data<AppState>) -> impl Responder {
+    let client = state.counters.sse_client_connected();
+    let rx = state.stats.clone();
+    // The guard lives inside the stream: when the client goes away, actix drops the body, and with it
+    // the guard, so the subscriber count drops at once.
+    let events = stream::unfold((rx, client, true), |(mut rx, client, first)| async move {
+        if !first {
+            rx.changed().await.ok()?;
+        }
+        let snapshot = rx.borrow_and_update().clone();
+        let event = sse::Data::new_json(&snapshot).ok()?.event("stats");
+        Some((sse::Event::from(event), (rx, client, false)))
+    });
+    Sse::from_infallible_stream(events)
+        .with_keep_alive(KEEP_ALIVE)
+        .with_retry_duration(RETRY)
+        .customize()
+        // nginx and similar proxies buffer responses unless told not to.
+        .insert_header(("X-Accel-Buffering", "no"))
+}
+
+/// `GET /api/stats`: the latest sample.
+pub async fn latest(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
+    let snapshot = state.stats.borrow().clone();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("application/json")
+        .body(serde_json::to_string(&snapshot)?))
+}

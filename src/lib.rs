@@ -1,0 +1,121 @@
+//! audio-streamer: a small, memory-frugal audio streaming server with its own web player.
+//!
+//! [`routes`] is the one route table, used by `main` and by every test; [`start`] binds and runs it.
+//! The domain ([`library`], [`media`], [`stats`]) knows nothing of actix; the handlers in
+//! [`audio`], [`pages`], [`events`] and [`assets`] stay thin.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod assets;
+pub mod audio;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod library;
+pub mod media;
+pub mod pages;
+pub mod stats;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, Route, guard, web};
+use tokio::sync::watch;
+
+pub use crate::config::Config;
+use crate::error::Error;
+use crate::library::{LibraryError, SharedLibrary};
+use crate::stats::{Counters, Sampler, Snapshot};
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The scanned audio folder.
+    pub library: SharedLibrary,
+    /// Live counters the handlers update.
+    pub counters: Arc<Counters>,
+    /// The latest stats sample.
+    pub stats: watch::Receiver<Snapshot>,
+}
+
+impl AppState {
+    /// Scans the audio folder and starts the stats sampler on the current runtime. The sampler
+    /// stops by itself once the state (and every SSE subscriber) is gone.
+    pub fn new(config: &Config) -> Result<web::Data<Self>, LibraryError> {
+        let library = SharedLibrary::open(&config.audio_dir)?;
+        let counters = Arc::new(Counters::default());
+        let mut sampler = Sampler::new(Arc::clone(&counters));
+        let (tx, rx) = watch::channel(sampler.sample());
+        tokio::spawn(sampler.run(config.stats_interval, config.log_interval, tx));
+        Ok(web::Data::new(Self {
+            library,
+            counters,
+            stats: rx,
+        }))
+    }
+}
+
+/// The route table. `App::new().configure(routes(state))` is the whole application.
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /` | the player page |
+/// | `GET /audio/<name>` | a track, range-aware |
+/// | `GET /events` | live stats (SSE) |
+/// | `GET /api/stats` | the latest stats (JSON) |
+/// | `GET /api/tracks` | the track list (JSON) |
+/// | `GET /static/<file>` | embedded assets |
+pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(state)
+            .service(web::resource("/").route(get_or_head().to(pages::index)))
+            .service(web::resource("/api/tracks").route(get_or_head().to(pages::tracks)))
+            .service(web::resource("/api/stats").route(get_or_head().to(events::latest)))
+            .service(web::resource("/events").route(web::get().to(events::subscribe)))
+            .service(web::resource("/static/{file}").route(get_or_head().to(assets::serve)))
+            .service(web::service(audio::ROUTE).finish(actix_web::dev::fn_service(audio::serve)))
+            .default_service(web::to(not_found_or_wrong_method));
+    }
+}
+
+/// Starts the server on `config.addr` and returns it (to be awaited) with the address it got.
+pub fn start(config: &Config, state: web::Data<AppState>) -> io::Result<(Server, SocketAddr)> {
+    let app_state = state.clone();
+    let mut server = HttpServer::new(move || App::new().configure(routes(app_state.clone())))
+        // Bodies go out in chunks smaller than the response: without NODELAY, Nagle holds the tail
+        // of each range response back ~40 ms.
+        .tcp_nodelay(true)
+        // Notice a closed SSE client within a fraction of a second instead of on the next write.
+        .h1_allow_half_closed(false)
+        .shutdown_timeout(5);
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    let server = server.bind(config.addr).map_err(|err| {
+        io::Error::new(
+            err.kind(),
+            format!("cannot listen on {}: {err}", config.addr),
+        )
+    })?;
+    let addr = server.addrs()[0];
+    Ok((server.run(), addr))
+}
+
+/// Routes that answer `GET` and `HEAD` alike.
+fn get_or_head() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// Unknown paths are 404; known paths with a method they do not take end here too, and are 405.
+async fn not_found_or_wrong_method(req: actix_web::HttpRequest) -> Result<HttpResponse, Error> {
+    let known = ["/", "/api/tracks", "/api/stats", "/events"].contains(&req.path())
+        || req.path().starts_with("/static/");
+    Err(if known {
+        Error::MethodNotAllowed
+    } else {
+        Error::NotFound
+    })
+}

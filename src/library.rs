@@ -1,0 +1,339 @@
+//! The music library: which files under the audio folder are tracks, and which track a request name means.
+//!
+//! A request name resolves only by lookup in the scanned set, never by joining it onto a path, so no
+//! name, however encoded, can reach a file outside the folder. Framework-free; handlers call [`Library::get`].
+
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+
+use crate::media::{AudioFormat, audio_format};
+
+/// How deep the scan descends into subfolders.
+const MAX_DEPTH: usize = 16;
+
+/// Characters kept as-is in a URL path segment (RFC 3986 "unreserved"); everything else is encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Why the audio folder could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    /// The folder does not exist or cannot be read.
+    #[error("cannot read audio folder {}: {source}", path.display())]
+    Unreadable {
+        /// The folder as configured.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The path exists but is a file.
+    #[error("audio folder {} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+}
+
+/// One playable file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Track {
+    /// The name the track is requested by: its path under the folder, `/`-separated, without extension
+    /// (`jazz/take five`); with the extension when another file shares the stem (`test.mp3`).
+    pub name: String,
+    /// What the page shows: the file stem.
+    pub title: String,
+    /// The subfolder it lives in (`""` at the top level).
+    pub folder: String,
+    /// The file name with its extension.
+    pub file_name: String,
+    /// Size in bytes when scanned.
+    pub size: u64,
+    /// `Content-Type` it is served with.
+    pub mime: String,
+    /// Short format label (`"MP3"`).
+    pub format: String,
+    /// The URL that streams it, percent-encoded (`/audio/jazz/take%20five`).
+    pub url: String,
+    /// Absolute path of the file (never sent to clients).
+    #[serde(skip)]
+    pub path: PathBuf,
+    /// Preference among files sharing a stem.
+    #[serde(skip)]
+    rank: usize,
+}
+
+/// A scanned snapshot of the audio folder.
+#[derive(Debug, Default)]
+pub struct Library {
+    tracks: Vec<Track>,
+    index: HashMap<String, usize>,
+}
+
+impl Library {
+    /// Scans `root` recursively for audio files.
+    ///
+    /// Dot-files and dot-folders are skipped, and so is a symlink whose target lies outside `root`
+    /// (symlinked folders are never entered, which also rules out loops). An unreadable subfolder is
+    /// logged and skipped; only an unreadable `root` is an error.
+    pub fn scan(root: &Path) -> Result<Self, LibraryError> {
+        let unreadable = |source| LibraryError::Unreadable {
+            path: root.to_owned(),
+            source,
+        };
+        let canonical_root = root.canonicalize().map_err(unreadable)?;
+        if !canonical_root.is_dir() {
+            return Err(LibraryError::NotADirectory(root.to_owned()));
+        }
+        fs::read_dir(&canonical_root).map_err(unreadable)?;
+
+        let mut found = Vec::new();
+        let mut pending = vec![(canonical_root.clone(), 0)];
+        while let Some((dir, depth)) = pending.pop() {
+            let entries = match fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(err) => {
+                    log::warn!("skipping unreadable folder {}: {err}", dir.display());
+                    continue;
+                }
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if entry.file_name().to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                let Ok(file_type) = entry.file_type() else {
+                    continue;
+                };
+                if file_type.is_dir() {
+                    if depth < MAX_DEPTH {
+                        pending.push((path, depth + 1));
+                    }
+                } else if let Some(file) = candidate(&canonical_root, &path, file_type.is_symlink())
+                {
+                    found.push(file);
+                }
+            }
+        }
+        Ok(Self::from_files(found))
+    }
+
+    /// Every track, sorted by folder then title.
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    /// The track a request name means, if any. `name` is the fully percent-decoded path after
+    /// `/audio/`; it matches a track's [`Track::name`], or its path with the extension.
+    pub fn get(&self, name: &str) -> Option<&Track> {
+        self.index.get(name).map(|&i| &self.tracks[i])
+    }
+
+    fn from_files(mut files: Vec<Candidate>) -> Self {
+        // Within a group of files sharing a stem, the preferred format comes first.
+        files.sort_by(|a, b| {
+            (&a.key, a.format.rank, &a.relative).cmp(&(&b.key, b.format.rank, &b.relative))
+        });
+        let mut group_sizes: HashMap<String, usize> = HashMap::new();
+        for file in &files {
+            *group_sizes.entry(file.key.clone()).or_default() += 1;
+        }
+        let mut tracks: Vec<Track> = files
+            .into_iter()
+            .map(|file| {
+                let shared = group_sizes[&file.key] > 1;
+                Track::new(file, shared)
+            })
+            .collect();
+        tracks.sort_by(|a, b| (&a.folder, &a.title, &a.name).cmp(&(&b.folder, &b.title, &b.name)));
+
+        let mut index = HashMap::with_capacity(tracks.len() * 2);
+        // Aliases first, so that exact names overwrite any alias that happens to equal them.
+        for (i, track) in tracks.iter().enumerate() {
+            index.insert(track.relative_path(), i);
+            if track.name.ends_with(&format!(".{}", track.extension())) {
+                // A shared stem resolves to the group's preferred format (MP3 before the others).
+                let stem = track.relative_path_without_extension();
+                match index.get(&stem).map(|&j: &usize| tracks[j].rank) {
+                    Some(rank) if rank <= track.rank => {}
+                    _ => {
+                        index.insert(stem, i);
+                    }
+                }
+            }
+        }
+        for (i, track) in tracks.iter().enumerate() {
+            index.insert(track.name.clone(), i);
+        }
+        Self { tracks, index }
+    }
+}
+
+/// A file that passed the scan's filters, before names are assigned.
+#[derive(Debug)]
+struct Candidate {
+    /// Path under the root, `/`-separated, with extension.
+    relative: String,
+    /// `relative` without the extension.
+    key: String,
+    path: PathBuf,
+    size: u64,
+    format: AudioFormat,
+}
+
+/// Checks one non-directory entry: an audio file (or a symlink to one inside `root`) with a UTF-8 path.
+fn candidate(root: &Path, path: &Path, is_symlink: bool) -> Option<Candidate> {
+    let format = audio_format(path.extension()?.to_str()?)?;
+    let target = if is_symlink {
+        let target = path.canonicalize().ok()?;
+        if !target.starts_with(root) {
+            log::warn!(
+                "skipping {}: it links outside the audio folder",
+                path.display()
+            );
+            return None;
+        }
+        target
+    } else {
+        path.to_owned()
+    };
+    let metadata = fs::metadata(&target).ok()?;
+    if !metadata.is_file() {
+        return None;
+    }
+    let Some(relative) = path
+        .strip_prefix(root)
+        .ok()
+        .and_then(Path::to_str)
+        .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"))
+    else {
+        log::warn!("skipping {}: its name is not valid UTF-8", path.display());
+        return None;
+    };
+    let key = relative.rsplit_once('.')?.0.to_owned();
+    Some(Candidate {
+        relative,
+        key,
+        path: target,
+        size: metadata.len(),
+        format,
+    })
+}
+
+impl Track {
+    fn new(file: Candidate, shared_stem: bool) -> Self {
+        let name = if shared_stem {
+            file.relative.clone()
+        } else {
+            file.key.clone()
+        };
+        let (folder, file_name) = match file.relative.rsplit_once('/') {
+            Some((folder, file_name)) => (folder.to_owned(), file_name.to_owned()),
+            None => (String::new(), file.relative.clone()),
+        };
+        let title = file_name
+            .rsplit_once('.')
+            .map_or(file_name.as_str(), |(stem, _)| stem)
+            .to_owned();
+        let url = name
+            .split('/')
+            .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        Self {
+            url: format!("/audio/{url}"),
+            name,
+            title,
+            folder,
+            file_name,
+            size: file.size,
+            mime: file.format.mime.to_string(),
+            format: file.format.label,
+            rank: file.format.rank,
+            path: file.path,
+        }
+    }
+
+    fn relative_path(&self) -> String {
+        if self.folder.is_empty() {
+            self.file_name.clone()
+        } else {
+            format!("{}/{}", self.folder, self.file_name)
+        }
+    }
+
+    fn extension(&self) -> &str {
+        self.file_name.rsplit_once('.').map_or("", |(_, ext)| ext)
+    }
+
+    fn relative_path_without_extension(&self) -> String {
+        let relative = self.relative_path();
+        let cut = relative.len() - self.extension().len() - 1;
+        relative[..cut].to_owned()
+    }
+}
+
+/// The library shared by all workers: a snapshot that is replaced whole when the folder is rescanned.
+#[derive(Debug)]
+pub struct SharedLibrary {
+    root: PathBuf,
+    current: RwLock<Arc<Library>>,
+    last_scan: Mutex<Instant>,
+}
+
+impl SharedLibrary {
+    /// Scans `root` once; fails when it cannot be read.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, LibraryError> {
+        let root = root.into();
+        let library = Library::scan(&root)?;
+        Ok(Self {
+            root,
+            current: RwLock::new(Arc::new(library)),
+            last_scan: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// The folder being served.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Library> {
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Rescans the folder and returns the new snapshot. If the folder has become unreadable, the
+    /// previous snapshot stays (its files then answer 404 one by one) and the problem is logged.
+    pub fn rescan(&self) -> Arc<Library> {
+        *self.last_scan.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        match Library::scan(&self.root) {
+            Ok(library) => {
+                let library = Arc::new(library);
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&library);
+                library
+            }
+            Err(err) => {
+                log::warn!("{err}; keeping the previous track list");
+                self.snapshot()
+            }
+        }
+    }
+
+    /// Rescans only if the last scan is older than `min_age`: bounds the cost of requests for names
+    /// that do not exist while still finding files added since the last scan.
+    pub fn rescan_if_older_than(&self, min_age: Duration) -> Arc<Library> {
+        let last = *self.last_scan.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed() >= min_age {
+            self.rescan()
+        } else {
+            self.snapshot()
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The `audio-streamer` binary: parse the flags, start logging, serve until interrupted.
+
+use anyhow::Context as _;
+use audio_streamer::config::{Args, Config};
+use clap::Parser as _;
+
+fn main() {
+    let config = Config::from(Args::parse());
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    if let Err(err) = run(config) {
+        eprintln!("audio-streamer: error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+#[actix_web::main]
+async fn run(config: Config) -> anyhow::Result<()> {
+    let state = audio_streamer::AppState::new(&config)?;
+    let tracks = state.library.snapshot().tracks().len();
+    let (server, addr) = audio_streamer::start(&config, state)?;
+    log::info!(
+        "serving {tracks} tracks from {} at http://{addr}/",
+        config.audio_dir.display()
+    );
+    server.await.context("server stopped with an error")
+}

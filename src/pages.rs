@@ -1,0 +1,72 @@
+//! The index page (`GET /`, askama template `templates/index.html`) and the track list as JSON
+//! (`GET /api/tracks`). Both rescan the folder, so a file dropped in shows up on the next reload.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+
+use crate::AppState;
+use crate::error::Error;
+use crate::library::Track;
+use crate::stats::{Snapshot, human_bytes};
+
+/// One folder's tracks, in page order.
+struct Group {
+    folder: String,
+    tracks: Vec<Row>,
+}
+
+/// One track as the page shows it.
+struct Row {
+    track: Track,
+    size: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct IndexPage {
+    groups: Vec<Group>,
+    track_count: usize,
+    audio_dir: String,
+    stats: Snapshot,
+}
+
+impl IndexPage {
+    fn human(&self, n: &u64) -> String {
+        human_bytes(*n)
+    }
+}
+
+/// `GET /`: every track with a player, and the live memory panel.
+pub async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Responder, Error> {
+    let library = state.library.rescan();
+    let mut groups: Vec<Group> = Vec::new();
+    for track in library.tracks() {
+        let row = Row {
+            size: human_bytes(track.size),
+            track: track.clone(),
+        };
+        match groups.last_mut() {
+            Some(group) if group.folder == track.folder => group.tracks.push(row),
+            _ => groups.push(Group {
+                folder: track.folder.clone(),
+                tracks: vec![row],
+            }),
+        }
+    }
+    Ok(IndexPage {
+        groups,
+        track_count: library.tracks().len(),
+        audio_dir: state.library.root().display().to_string(),
+        stats: state.stats.borrow().clone(),
+    })
+}
+
+/// `GET /api/tracks`: the library as a JSON array of tracks.
+pub async fn tracks(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
+    let library = state.library.rescan();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("application/json")
+        .body(serde_json::to_string(library.tracks())?))
+}

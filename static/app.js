@@ -1,0 +1,41 @@
+// Live memory panel: subscribes to /events and updates every [data-stat] element in place.
+"use strict";
+
+const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+function bytes(n) {
+  let value = n, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+function duration(secs) {
+  const h = Math.floor(secs / 3600), m = Math.floor((secs % 3600) / 60), s = secs % 60;
+  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`;
+}
+const formats = {
+  rss_bytes: bytes, virtual_bytes: bytes, bytes_served: bytes, uptime_secs: duration,
+  rss_per_stream_bytes: (v) => (v === null || v === undefined ? "–" : bytes(v)),
+};
+
+function render(stats) {
+  for (const el of document.querySelectorAll("[data-stat]")) {
+    const key = el.dataset.stat;
+    const format = formats[key] || String;
+    el.textContent = format(stats[key]);
+  }
+}
+
+function connect() {
+  const status = document.querySelector("[data-testid=stats-status]");
+  const source = new EventSource("/events");
+  source.addEventListener("stats", (event) => {
+    render(JSON.parse(event.data));
+    status.textContent = "live";
+    status.classList.add("on");
+  });
+  source.addEventListener("error", () => {
+    status.textContent = "reconnecting…";
+    status.classList.remove("on");
+  });
+}
+
+document.addEventListener("DOMContentLoaded", connect);
