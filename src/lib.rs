@@ -68,16 +68,21 @@ impl AppState {
 /// | `GET /api/stats` | the latest stats (JSON) |
 /// | `GET /api/tracks` | the track list (JSON) |
 /// | `GET /static/<file>` | embedded assets |
+///
+/// Every route also answers `HEAD` (except `/events`); other methods get 405 with `Allow`, unknown
+/// paths 404.
 pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(state)
-            .service(web::resource("/").route(get_or_head().to(pages::index)))
-            .service(web::resource("/api/tracks").route(get_or_head().to(pages::tracks)))
-            .service(web::resource("/api/stats").route(get_or_head().to(events::latest)))
-            .service(web::resource("/events").route(web::get().to(events::subscribe)))
-            .service(web::resource("/static/{file}").route(get_or_head().to(assets::serve)))
+            .service(resource("/").route(get_or_head().to(pages::index)))
+            .service(resource("/api/tracks").route(get_or_head().to(pages::tracks)))
+            .service(resource("/api/stats").route(get_or_head().to(events::latest)))
+            .service(resource("/events").route(web::get().to(events::subscribe)))
+            .service(resource("/static/{file}").route(get_or_head().to(assets::serve)))
             .service(web::service(audio::ROUTE).finish(actix_web::dev::fn_service(audio::serve)))
-            .default_service(web::to(not_found_or_wrong_method));
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(Error::NotFound)
+            }));
     }
 }
 
@@ -104,18 +109,14 @@ pub fn start(config: &Config, state: web::Data<AppState>) -> io::Result<(Server,
     Ok((server.run(), addr))
 }
 
+/// A resource whose unmatched methods get 405 with `Allow`.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(Error::MethodNotAllowed)
+    }))
+}
+
 /// Routes that answer `GET` and `HEAD` alike.
 fn get_or_head() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
-}
-
-/// Unknown paths are 404; known paths with a method they do not take end here too, and are 405.
-async fn not_found_or_wrong_method(req: actix_web::HttpRequest) -> Result<HttpResponse, Error> {
-    let known = ["/", "/api/tracks", "/api/stats", "/events"].contains(&req.path())
-        || req.path().starts_with("/static/");
-    Err(if known {
-        Error::MethodNotAllowed
-    } else {
-        Error::NotFound
-    })
 }

@@ -337,3 +337,114 @@ impl SharedLibrary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(root: &Path, relative: &str) {
+        let path = root.join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, relative.as_bytes()).unwrap();
+    }
+
+    fn names(library: &Library) -> Vec<&str> {
+        library.tracks().iter().map(|t| t.name.as_str()).collect()
+    }
+
+    #[test]
+    fn scans_audio_files_recursively_and_skips_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "b.mp3",
+            "a.flac",
+            "jazz/take five.ogg",
+            "notes.txt",
+            ".hidden.mp3",
+            ".cache/x.mp3",
+        ] {
+            touch(dir.path(), f);
+        }
+        let library = Library::scan(dir.path()).unwrap();
+        assert_eq!(names(&library), ["a", "b", "jazz/take five"]);
+        let jazz = library.get("jazz/take five").unwrap();
+        assert_eq!(
+            (jazz.title.as_str(), jazz.folder.as_str()),
+            ("take five", "jazz")
+        );
+        assert_eq!(jazz.url, "/audio/jazz/take%20five");
+        assert_eq!(jazz.file_name, "take five.ogg");
+        assert_eq!(jazz.size, "jazz/take five.ogg".len() as u64);
+    }
+
+    #[test]
+    fn names_resolve_only_by_exact_lookup() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "song.mp3");
+        let library = Library::scan(dir.path()).unwrap();
+        for hit in ["song", "song.mp3"] {
+            assert!(library.get(hit).is_some(), "{hit}");
+        }
+        for miss in [
+            "Song", "song.ogg", "./song", "song/", "/song", "../song", "", "song\0",
+        ] {
+            assert!(library.get(miss).is_none(), "{miss:?}");
+        }
+    }
+
+    #[test]
+    fn a_shared_stem_lists_both_files_and_prefers_mp3() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["x.wav", "x.mp3", "x.flac"] {
+            touch(dir.path(), f);
+        }
+        let library = Library::scan(dir.path()).unwrap();
+        assert_eq!(names(&library), ["x.flac", "x.mp3", "x.wav"]);
+        assert_eq!(library.get("x").unwrap().file_name, "x.mp3");
+    }
+
+    #[test]
+    fn symlinks_out_of_the_folder_are_skipped() {
+        let outside = tempfile::tempdir().unwrap();
+        touch(outside.path(), "secret.mp3");
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "real.mp3");
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.mp3"),
+            dir.path().join("out.mp3"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real.mp3"), dir.path().join("in.mp3")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("linked-dir")).unwrap();
+        let library = Library::scan(dir.path()).unwrap();
+        assert_eq!(names(&library), ["in", "real"]);
+    }
+
+    #[test]
+    fn an_unreadable_root_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        assert!(matches!(
+            Library::scan(&missing),
+            Err(LibraryError::Unreadable { .. })
+        ));
+        touch(dir.path(), "file.mp3");
+        assert!(matches!(
+            Library::scan(&dir.path().join("file.mp3")),
+            Err(LibraryError::NotADirectory(_))
+        ));
+    }
+
+    #[test]
+    fn rescans_pick_up_changes_and_keep_the_last_list_if_the_folder_vanishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("music");
+        touch(&root, "one.mp3");
+        let shared = SharedLibrary::open(&root).unwrap();
+        touch(&root, "two.mp3");
+        assert_eq!(names(&shared.snapshot()), ["one"]);
+        assert_eq!(names(&shared.rescan()), ["one", "two"]);
+        fs::remove_dir_all(&root).unwrap();
+        assert_eq!(names(&shared.rescan()), ["one", "two"]);
+    }
+}

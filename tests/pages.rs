@@ -1,0 +1,164 @@
+//! The index page, the JSON APIs and the embedded assets, in-process.
+
+mod common;
+
+use actix_web::App;
+use actix_web::http::{StatusCode, header};
+use actix_web::test::{self, TestRequest};
+use audio_streamer::{AppState, routes};
+use common::Fixture;
+
+macro_rules! app {
+    ($fixture:expr) => {{
+        let state = AppState::new(&$fixture.config()).unwrap();
+        test::init_service(App::new().configure(routes(state))).await
+    }};
+}
+
+/// Every `attr="..."` value in `html`.
+fn attribute_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let needle = format!("{attr}=\"");
+    html.match_indices(&needle)
+        .map(|(i, _)| {
+            let rest = &html[i + needle.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_index_lists_every_track_with_a_player_whose_src_streams_it() {
+    let fixture = Fixture::new();
+    let mut files = vec![
+        ("one.wav", fixture.wav("one.wav", 0.05)),
+        ("Two & <three>.mp3", fixture.wav("Two & <three>.mp3", 0.05)),
+        (
+            "live/encore ü.flac",
+            fixture.wav("live/encore ü.flac", 0.05),
+        ),
+    ];
+    files.sort();
+    let app = app!(fixture);
+    let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        "text/html; charset=utf-8"
+    );
+    let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+
+    assert_eq!(
+        html.matches("<audio controls preload=\"metadata\"").count(),
+        3
+    );
+    assert!(html.contains("Two &#38; &#60;three&#62;") || html.contains("Two &amp; &lt;three&gt;"));
+    assert!(!html.contains("<three>"), "track names are HTML-escaped");
+    assert!(html.contains("live"), "subfolder shown as a group");
+
+    let mut served = Vec::new();
+    for src in attribute_values(&html, "src")
+        .into_iter()
+        .filter(|s| s.starts_with("/audio/"))
+    {
+        let res = test::call_service(&app, TestRequest::get().uri(src).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{src}");
+        served.push(test::read_body(res).await.to_vec());
+    }
+    served.sort();
+    let mut want: Vec<Vec<u8>> = files.into_iter().map(|(_, bytes)| bytes).collect();
+    want.sort();
+    assert!(
+        served == want,
+        "every player's src streams exactly one of the files"
+    );
+}
+
+#[actix_web::test]
+async fn the_page_loads_nothing_from_other_hosts() {
+    let fixture = Fixture::new();
+    fixture.wav("one.wav", 0.01);
+    let app = app!(fixture);
+    let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
+    let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    for attr in ["src", "href"] {
+        for value in attribute_values(&html, attr) {
+            assert!(value.starts_with('/'), "{attr}={value} is not a local path");
+            let res = test::call_service(&app, TestRequest::get().uri(value).to_request()).await;
+            assert_eq!(res.status(), StatusCode::OK, "{attr}={value}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn an_empty_folder_shows_where_to_put_files() {
+    let fixture = Fixture::new();
+    let app = app!(fixture);
+    let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
+    let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert!(html.contains("data-testid=\"empty-state\""));
+    assert!(html.contains(&fixture.audio_dir().display().to_string()));
+    assert!(!html.contains("<audio"));
+}
+
+#[actix_web::test]
+async fn assets_are_embedded_typed_and_revalidated_with_an_etag() {
+    let fixture = Fixture::new();
+    let app = app!(fixture);
+    for (path, mime) in [
+        ("/static/app.js", "text/javascript"),
+        ("/static/app.css", "text/css"),
+        ("/static/favicon.svg", "image/svg+xml"),
+    ] {
+        let res = test::call_service(&app, TestRequest::get().uri(path).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            mime,
+            "{path}"
+        );
+        assert_eq!(
+            res.headers().get(header::CACHE_CONTROL).unwrap(),
+            "no-cache"
+        );
+        let etag = res.headers().get(header::ETAG).unwrap().clone();
+        assert!(!test::read_body(res).await.is_empty());
+        let req = TestRequest::get()
+            .uri(path)
+            .insert_header((header::IF_NONE_MATCH, etag))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED, "{path}");
+    }
+    for path in [
+        "/static/nope.js",
+        "/static/..%2FCargo.toml",
+        "/static/%2e%2e%2fCargo.toml",
+        "/static/",
+    ] {
+        let res = test::call_service(&app, TestRequest::get().uri(path).to_request()).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn the_json_apis_describe_tracks_and_stats() {
+    let fixture = Fixture::new();
+    let bytes = fixture.wav("a/b.wav", 0.01);
+    let app = app!(fixture);
+    let res = test::call_service(&app, TestRequest::get().uri("/api/tracks").to_request()).await;
+    let tracks: serde_json::Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
+    let track = &tracks[0];
+    assert_eq!(track["name"], "a/b");
+    assert_eq!(track["title"], "b");
+    assert_eq!(track["folder"], "a");
+    assert_eq!(track["url"], "/audio/a/b");
+    assert_eq!(track["mime"], "audio/wav");
+    assert_eq!(track["size"], bytes.len() as u64);
+    assert!(track.get("path").is_none(), "server paths stay private");
+
+    let res = test::call_service(&app, TestRequest::get().uri("/api/stats").to_request()).await;
+    let stats: serde_json::Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
+    assert!(stats["rss_bytes"].as_u64().unwrap() > 1024 * 1024);
+    assert!(stats["virtual_bytes"].as_u64().unwrap() >= stats["rss_bytes"].as_u64().unwrap());
+    assert_eq!(stats["active_streams"], 0);
+}

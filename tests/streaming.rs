@@ -1,0 +1,439 @@
+//! `/audio/<name>` in-process: every range and precondition case on GET and HEAD, bytes compared
+//! with the file; formats, names, duplicates and methods.
+
+mod common;
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::test::{self, TestRequest};
+use actix_web::{App, body::MessageBody};
+use audio_streamer::{AppState, routes};
+use common::Fixture;
+
+/// What a range request should produce for a file of `len` bytes.
+enum Expect {
+    Full,
+    Partial(u64, u64),
+    Unsatisfiable,
+}
+
+macro_rules! app {
+    ($fixture:expr) => {{
+        let state = AppState::new(&$fixture.config()).unwrap();
+        test::init_service(App::new().configure(routes(state))).await
+    }};
+}
+
+async fn body_bytes(res: actix_web::dev::ServiceResponse) -> Vec<u8> {
+    test::read_body(res).await.to_vec()
+}
+
+#[actix_web::test]
+async fn every_range_case_returns_exact_bytes_on_get_and_ignores_range_on_head() {
+    let fixture = Fixture::new();
+    let file = fixture.wav("track.wav", 1.0);
+    let len = file.len() as u64;
+    let app = app!(fixture);
+    let cases = [
+        (None, Expect::Full),
+        (Some("bytes=0-1".to_owned()), Expect::Partial(0, 1)), // Safari's probe
+        (Some("bytes=0-".to_owned()), Expect::Partial(0, len - 1)), // Chromium's first request
+        (Some("bytes=100-199".to_owned()), Expect::Partial(100, 199)),
+        (
+            Some(format!("bytes={}-", len / 2)),
+            Expect::Partial(len / 2, len - 1),
+        ),
+        (
+            Some("bytes=-500".to_owned()),
+            Expect::Partial(len - 500, len - 1),
+        ),
+        (
+            Some(format!("bytes=-{}", len * 3)),
+            Expect::Partial(0, len - 1),
+        ),
+        (
+            Some(format!("bytes={}-{}", len - 10, len + 1000)),
+            Expect::Partial(len - 10, len - 1),
+        ),
+        (
+            Some(format!("bytes={}-{}", len - 1, len - 1)),
+            Expect::Partial(len - 1, len - 1),
+        ),
+        (Some(format!("bytes={len}-")), Expect::Unsatisfiable),
+        (
+            Some(format!("bytes={}-{}", len + 5, len + 10)),
+            Expect::Unsatisfiable,
+        ),
+        (Some("bytes=-0".to_owned()), Expect::Unsatisfiable),
+        (Some("BYTES=10-19".to_owned()), Expect::Partial(10, 19)),
+        (Some("items=0-1".to_owned()), Expect::Full), // unknown unit: ignored (RFC 9110 §14.2)
+    ];
+    for method in [Method::GET, Method::HEAD] {
+        for (range, expect) in &cases {
+            let mut req = TestRequest::default()
+                .method(method.clone())
+                .uri("/audio/track");
+            if let Some(range) = range {
+                req = req.insert_header((header::RANGE, range.as_str()));
+            }
+            let res = test::call_service(&app, req.to_request()).await;
+            let what = format!("{method} {range:?}");
+            let headers = res.headers().clone();
+            let status = res.status();
+            let declared = res.response().body().size();
+            let body = body_bytes(res).await;
+            assert_eq!(
+                headers.get(header::ACCEPT_RANGES).unwrap(),
+                "bytes",
+                "{what}"
+            );
+            assert_eq!(
+                headers.get(header::CONTENT_TYPE).unwrap(),
+                "audio/wav",
+                "{what}"
+            );
+            assert!(headers.get(header::CONTENT_ENCODING).is_none(), "{what}");
+            // HEAD ignores Range (RFC 9110 §14.2 defines it for GET only) and sends no body.
+            let expect = if method == Method::HEAD {
+                &Expect::Full
+            } else {
+                expect
+            };
+            match expect {
+                Expect::Full => {
+                    assert_eq!(status, StatusCode::OK, "{what}");
+                    assert!(headers.get(header::CONTENT_RANGE).is_none(), "{what}");
+                    assert_eq!(declared, actix_web::body::BodySize::Sized(len), "{what}");
+                    if method == Method::GET {
+                        assert!(body == file, "{what}: body differs from the file");
+                    }
+                }
+                Expect::Partial(first, last) => {
+                    assert_eq!(status, StatusCode::PARTIAL_CONTENT, "{what}");
+                    assert_eq!(
+                        headers.get(header::CONTENT_RANGE).unwrap(),
+                        &format!("bytes {first}-{last}/{len}"),
+                        "{what}"
+                    );
+                    let want = &file[*first as usize..=*last as usize];
+                    assert!(body == want, "{what}: body differs from the file's bytes");
+                }
+                Expect::Unsatisfiable => {
+                    assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE, "{what}");
+                    assert_eq!(
+                        headers.get(header::CONTENT_RANGE).unwrap(),
+                        &format!("bytes */{len}"),
+                        "{what}"
+                    );
+                }
+            }
+            if method == Method::HEAD {
+                assert!(body.is_empty(), "{what}: HEAD sent a body");
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn preconditions_give_304_412_and_if_range_falls_back_to_the_full_file() {
+    let fixture = Fixture::new();
+    let file = fixture.wav("track.wav", 0.5);
+    let app = app!(fixture);
+    let res = test::call_service(&app, TestRequest::get().uri("/audio/track").to_request()).await;
+    let etag = res
+        .headers()
+        .get(header::ETAG)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let modified = res
+        .headers()
+        .get(header::LAST_MODIFIED)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(etag.starts_with('"'), "strong ETag: {etag}");
+
+    for method in [Method::GET, Method::HEAD] {
+        let cases: Vec<(Vec<(header::HeaderName, String)>, StatusCode)> = vec![
+            (
+                vec![(header::IF_NONE_MATCH, etag.clone())],
+                StatusCode::NOT_MODIFIED,
+            ),
+            (
+                vec![(header::IF_NONE_MATCH, "\"other\"".into())],
+                StatusCode::OK,
+            ),
+            (
+                vec![(header::IF_MODIFIED_SINCE, modified.clone())],
+                StatusCode::NOT_MODIFIED,
+            ),
+            (
+                vec![(
+                    header::IF_MODIFIED_SINCE,
+                    "Mon, 01 Jan 2001 00:00:00 GMT".into(),
+                )],
+                StatusCode::OK,
+            ),
+            (
+                vec![(header::IF_MATCH, "\"other\"".into())],
+                StatusCode::PRECONDITION_FAILED,
+            ),
+            (vec![(header::IF_MATCH, etag.clone())], StatusCode::OK),
+            (
+                vec![(
+                    header::IF_UNMODIFIED_SINCE,
+                    "Mon, 01 Jan 2001 00:00:00 GMT".into(),
+                )],
+                StatusCode::PRECONDITION_FAILED,
+            ),
+            // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
+            (
+                vec![
+                    (header::IF_NONE_MATCH, "\"other\"".into()),
+                    (header::IF_MODIFIED_SINCE, modified.clone()),
+                ],
+                StatusCode::OK,
+            ),
+        ];
+        for (headers, want) in cases {
+            let mut req = TestRequest::default()
+                .method(method.clone())
+                .uri("/audio/track");
+            for (name, value) in &headers {
+                req = req.insert_header((name.clone(), value.as_str()));
+            }
+            let res = test::call_service(&app, req.to_request()).await;
+            assert_eq!(res.status(), want, "{method} {headers:?}");
+            let body = body_bytes(res).await;
+            if want != StatusCode::OK || method == Method::HEAD {
+                assert!(body.is_empty(), "{method} {headers:?}: unexpected body");
+            } else {
+                assert!(body == file);
+            }
+        }
+    }
+
+    // A seek from a browser: Range with If-Range. Current validator → 206; stale → the whole file.
+    let seek = |if_range: &str| {
+        TestRequest::get()
+            .uri("/audio/track")
+            .insert_header((header::RANGE, "bytes=1000-1999"))
+            .insert_header((header::IF_RANGE, if_range.to_owned()))
+            .to_request()
+    };
+    let res = test::call_service(&app, seek(&etag)).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(body_bytes(res).await == file[1000..2000]);
+    let res = test::call_service(&app, seek(&modified)).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    let res = test::call_service(&app, seek("\"stale\"")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(body_bytes(res).await == file);
+    let res = test::call_service(&app, seek("Mon, 01 Jan 2001 00:00:00 GMT")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn empty_and_one_byte_files_are_served_without_overflow() {
+    let fixture = Fixture::new();
+    fixture.file("empty.mp3", b"");
+    fixture.file("one.mp3", b"x");
+    let app = app!(fixture);
+    for range in [
+        None,
+        Some("bytes=-5"),
+        Some("bytes=0-"),
+        Some("bytes=0-0"),
+        Some("bytes=-1"),
+    ] {
+        let mut req = TestRequest::get().uri("/audio/empty");
+        if let Some(range) = range {
+            req = req.insert_header((header::RANGE, range));
+        }
+        let res = test::call_service(&app, req.to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK, "empty file, {range:?}");
+        assert!(res.headers().get(header::CONTENT_RANGE).is_none());
+        assert!(body_bytes(res).await.is_empty());
+    }
+    for (range, status, body) in [
+        (None, StatusCode::OK, &b"x"[..]),
+        (Some("bytes=-5"), StatusCode::PARTIAL_CONTENT, b"x"),
+        (Some("bytes=0-0"), StatusCode::PARTIAL_CONTENT, b"x"),
+        (Some("bytes=1-"), StatusCode::RANGE_NOT_SATISFIABLE, b""),
+    ] {
+        let mut req = TestRequest::get().uri("/audio/one");
+        if let Some(range) = range {
+            req = req.insert_header((header::RANGE, range));
+        }
+        let res = test::call_service(&app, req.to_request()).await;
+        assert_eq!(res.status(), status, "one-byte file, {range:?}");
+        assert_eq!(body_bytes(res).await, body, "one-byte file, {range:?}");
+    }
+}
+
+#[actix_web::test]
+async fn every_format_gets_the_content_type_browsers_accept() {
+    let fixture = Fixture::new();
+    let formats = [
+        ("mp3", "audio/mpeg"),
+        ("ogg", "audio/ogg"),
+        ("opus", "audio/ogg"),
+        ("flac", "audio/flac"),
+        ("wav", "audio/wav"),
+        ("m4a", "audio/mp4"),
+        ("aac", "audio/aac"),
+        ("webm", "audio/webm"),
+    ];
+    for (ext, _) in formats {
+        fixture.wav(&format!("{ext}-track.{ext}"), 0.01);
+    }
+    fixture.file("notes.txt", b"not audio");
+    let app = app!(fixture);
+    for (ext, mime) in formats {
+        let res = test::call_service(
+            &app,
+            TestRequest::get()
+                .uri(&format!("/audio/{ext}-track"))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{ext}");
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            mime,
+            "{ext}"
+        );
+    }
+    let res = test::call_service(&app, TestRequest::get().uri("/audio/notes").to_request()).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn names_with_spaces_unicode_and_subfolders_resolve_by_their_encoded_url() {
+    let fixture = Fixture::new();
+    let spaced = fixture.wav("My Song (live) – ü.wav", 0.02);
+    let nested = fixture.wav("jazz/Take Five.wav", 0.02);
+    let app = app!(fixture);
+    for (url, want) in [
+        (
+            "/audio/My%20Song%20%28live%29%20%E2%80%93%20%C3%BC",
+            &spaced,
+        ),
+        ("/audio/jazz/Take%20Five", &nested),
+        ("/audio/jazz%2FTake%20Five", &nested),
+        ("/audio/jazz/Take%20Five.wav", &nested),
+    ] {
+        let res = test::call_service(&app, TestRequest::get().uri(url).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{url}");
+        assert!(body_bytes(res).await == *want, "{url}");
+    }
+}
+
+#[actix_web::test]
+async fn files_sharing_a_stem_are_all_reachable_and_the_stem_prefers_mp3() {
+    let fixture = Fixture::new();
+    let ogg = fixture.wav("song.ogg", 0.02);
+    let mp3 = fixture.wav("song.mp3", 0.03);
+    let app = app!(fixture);
+    for (url, want) in [
+        ("/audio/song", &mp3),
+        ("/audio/song.mp3", &mp3),
+        ("/audio/song.ogg", &ogg),
+    ] {
+        let res = test::call_service(&app, TestRequest::get().uri(url).to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{url}");
+        assert!(body_bytes(res).await == *want, "{url}");
+    }
+    let res = test::call_service(&app, TestRequest::get().uri("/api/tracks").to_request()).await;
+    let tracks: serde_json::Value = serde_json::from_slice(&body_bytes(res).await).unwrap();
+    let urls: Vec<&str> = tracks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(urls, ["/audio/song.mp3", "/audio/song.ogg"]);
+}
+
+#[actix_web::test]
+async fn unknown_tracks_are_404_and_other_methods_are_405_with_allow() {
+    let fixture = Fixture::new();
+    fixture.wav("track.wav", 0.01);
+    let app = app!(fixture);
+    for uri in [
+        "/audio/nope",
+        "/audio/",
+        "/audio/track.mp3",
+        "/audio/TRACK",
+        "/nothing-here",
+    ] {
+        let res = test::call_service(&app, TestRequest::get().uri(uri).to_request()).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{uri}");
+    }
+    for method in [
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+    ] {
+        for uri in ["/audio/track", "/", "/api/tracks", "/static/app.js"] {
+            let req = TestRequest::default()
+                .method(method.clone())
+                .uri(uri)
+                .to_request();
+            let res = test::call_service(&app, req).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {uri}"
+            );
+            assert_eq!(res.headers().get(header::ALLOW).unwrap(), "GET, HEAD");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn audio_is_never_compressed_even_when_the_client_asks() {
+    let fixture = Fixture::new();
+    let file = fixture.wav("track.wav", 0.2);
+    let app = app!(fixture);
+    let req = TestRequest::get()
+        .uri("/audio/track")
+        .insert_header((header::ACCEPT_ENCODING, "gzip, br, zstd"))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
+    assert!(body_bytes(res).await == file);
+}
+
+#[actix_web::test]
+async fn a_file_deleted_after_the_scan_is_404_not_500() {
+    let fixture = Fixture::new();
+    fixture.wav("gone.wav", 0.01);
+    let app = app!(fixture);
+    std::fs::remove_file(fixture.audio_dir().join("gone.wav")).unwrap();
+    let res = test::call_service(&app, TestRequest::get().uri("/audio/gone").to_request()).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn a_file_added_after_start_is_found_without_a_restart() {
+    let fixture = Fixture::new();
+    let app = app!(fixture);
+    let res = test::call_service(&app, TestRequest::get().uri("/audio/late").to_request()).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let late = fixture.wav("late.wav", 0.01);
+    // The index page rescans the folder.
+    let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
+    assert!(
+        String::from_utf8(body_bytes(res).await)
+            .unwrap()
+            .contains("/audio/late")
+    );
+    let res = test::call_service(&app, TestRequest::get().uri("/audio/late").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(body_bytes(res).await == late);
+}
