@@ -5,7 +5,8 @@
 //! shape, then runs every scenario against each and prints one table with the ratio to nginx.
 //! Every loop is bounded in time and count; all traffic stays on loopback.
 //!
-//! `FOOTPRINT_QUICK=1` shortens every phase (for a smoke run); `FOOTPRINT_ONLY=ours` skips nginx.
+//! `FOOTPRINT_QUICK=1` shortens every phase (for a smoke run); `FOOTPRINT_ONLY=ours` skips nginx;
+//! `FOOTPRINT_SCENARIOS=paused,slow,ranges,full,sse` runs only those.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -80,6 +81,10 @@ impl Phases {
     }
 }
 
+fn enabled(scenario: &str) -> bool {
+    std::env::var("FOOTPRINT_SCENARIOS").map_or(true, |list| list.split(',').any(|s| s == scenario))
+}
+
 async fn run_all(server: &Server, track: &Arc<Vec<u8>>, phases: &Phases) -> Vec<(String, f64)> {
     let mut rows = Vec::new();
     let mut row = |name: &str, value: f64| {
@@ -93,8 +98,8 @@ async fn run_all(server: &Server, track: &Arc<Vec<u8>>, phases: &Phases) -> Vec<
         use_page_and_sse(server.addr).await;
         row("RSS after page + SSE (KiB)", server.rss_kib() as f64);
     }
-    for clients in [100, 1000] {
-        let base = server.rss_kib();
+    for clients in [100, 1000].into_iter().filter(|_| enabled("paused")) {
+        let base = idle;
         let peak = paused(server, clients, phases.settle).await;
         row(&format!("{clients} paused: peak RSS (KiB)"), peak as f64);
         row(
@@ -103,8 +108,8 @@ async fn run_all(server: &Server, track: &Arc<Vec<u8>>, phases: &Phases) -> Vec<
         );
         tokio::time::sleep(phases.settle).await;
     }
-    for clients in [100, 1000] {
-        let base = server.rss_kib();
+    for clients in [100, 1000].into_iter().filter(|_| enabled("slow")) {
+        let base = idle;
         let (peak, errors) = slow(server, clients, phases.slow).await;
         row(
             &format!("{clients} slow (32 KB/s): peak RSS (KiB)"),
@@ -117,18 +122,22 @@ async fn run_all(server: &Server, track: &Arc<Vec<u8>>, phases: &Phases) -> Vec<
         row(&format!("{clients} slow: errors"), errors as f64);
         tokio::time::sleep(phases.settle).await;
     }
-    let (rps, mismatches, errors) = ranges(server.addr, track, phases.ranges).await;
-    row("64 KiB ranges, 100 conns: req/s", rps);
-    row("64 KiB ranges: mismatches", mismatches as f64);
-    row("64 KiB ranges: errors", errors as f64);
-    let cpu_before = server.cpu_secs();
-    let (bytes, secs, mismatches) = full_files(server.addr, track, phases.full).await;
-    let cpu = server.cpu_secs() - cpu_before;
-    row("full file, 8 conns: MB/s", bytes as f64 / 1e6 / secs);
-    row("full file: server CPU s per GB", cpu / (bytes as f64 / 1e9));
-    row("full file: mismatches", mismatches as f64);
-    if server.is_ours {
-        let base = server.rss_kib();
+    if enabled("ranges") {
+        let (rps, mismatches, errors) = ranges(server.addr, track, phases.ranges).await;
+        row("64 KiB ranges, 100 conns: req/s", rps);
+        row("64 KiB ranges: mismatches", mismatches as f64);
+        row("64 KiB ranges: errors", errors as f64);
+    }
+    if enabled("full") {
+        let cpu_before = server.cpu_secs();
+        let (bytes, secs, mismatches) = full_files(server.addr, track, phases.full).await;
+        let cpu = server.cpu_secs() - cpu_before;
+        row("full file, 8 conns: MB/s", bytes as f64 / 1e6 / secs);
+        row("full file: server CPU s per GB", cpu / (bytes as f64 / 1e9));
+        row("full file: mismatches", mismatches as f64);
+    }
+    if server.is_ours && enabled("sse") {
+        let base = idle;
         let (peak, delivered, missed) = sse(server, 1000, phases.sse).await;
         row(
             "1000 SSE: RSS growth (KiB)",

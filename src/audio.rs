@@ -6,15 +6,16 @@
 //! - `HEAD` never reads the file (`NamedFile` would poll its whole body and discard it);
 //! - `Range` is dropped for an empty file (`NamedFile` overflows on `bytes=-N` with length 0);
 //! - the `Content-Type` comes from [`crate::media`] (`.m4a` is `audio/mp4`, which browsers accept);
-//! - every body is counted into the live stats.
+//! - the bytes go out through [`crate::pump`], which is frugal with memory and counted in the stats.
 
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use actix_files::NamedFile;
-use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::web::{self, Bytes};
@@ -23,7 +24,8 @@ use percent_encoding::percent_decode_str;
 use crate::AppState;
 use crate::error::Error;
 use crate::library::Track;
-use crate::stats::{ActiveGuard, Counters};
+use crate::pump::FileBody;
+use crate::socket::ConnSocket;
 
 /// The route pattern; `name` may contain `/` (tracks in subfolders).
 pub const ROUTE: &str = "/audio/{name:.*}";
@@ -57,19 +59,40 @@ async fn respond(req: &mut ServiceRequest) -> Result<actix_web::HttpResponse, Er
         // RFC 9110 §14.2 lets a server ignore Range; for an empty file there is nothing to slice.
         req.headers_mut().remove(header::RANGE);
     }
+    // The pump reads through its own handle; NamedFile's is closed with the body it would have sent.
+    let handle = file.file().try_clone()?;
     let file = file.set_content_type(track.mime.parse().unwrap_or(mime_guess::mime::STAR_STAR));
     let res = file.into_response(req.request());
 
-    let is_body = res.status().is_success();
     if *req.method() == Method::HEAD {
         let size = res.body().size();
         return Ok(res.map_body(|_, _| HeadBody(size).boxed()));
     }
-    if !is_body {
+    // 200 and 206 carry file bytes: send them with the pump instead of NamedFile's reader.
+    let (BodySize::Sized(len), true) = (res.body().size(), res.status().is_success()) else {
         return Ok(res);
-    }
+    };
+    let offset = match res.headers().get(header::CONTENT_RANGE) {
+        Some(range) => range_start(range.to_str().unwrap_or_default()).ok_or_else(|| {
+            Error::Io(io::Error::other(
+                "NamedFile produced an unreadable Content-Range",
+            ))
+        })?,
+        None => 0,
+    };
     let counters = Arc::clone(&state.counters);
-    Ok(res.map_body(|_, body| CountedBody::new(body, counters).boxed()))
+    let socket = req.conn_data::<ConnSocket>().copied();
+    Ok(res.map_body(|_, _| FileBody::new(handle, offset, len, socket, counters).boxed()))
+}
+
+/// The first byte of a `Content-Range: bytes first-last/len` value.
+fn range_start(value: &str) -> Option<u64> {
+    value
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Looks `raw` up in the library, rescanning once (rate-limited) on a miss so new files are found.
@@ -100,42 +123,5 @@ impl MessageBody for HeadBody {
         _: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         Poll::Ready(None)
-    }
-}
-
-/// Passes a body through while counting it as an active stream and adding its bytes to the stats.
-struct CountedBody {
-    inner: BoxBody,
-    counters: Arc<Counters>,
-    _active: ActiveGuard,
-}
-
-impl CountedBody {
-    fn new(inner: BoxBody, counters: Arc<Counters>) -> Self {
-        let active = counters.stream_started();
-        Self {
-            inner,
-            counters,
-            _active: active,
-        }
-    }
-}
-
-impl MessageBody for CountedBody {
-    type Error = Box<dyn std::error::Error>;
-
-    fn size(&self) -> BodySize {
-        self.inner.size()
-    }
-
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_next(cx);
-        if let Poll::Ready(Some(Ok(chunk))) = &polled {
-            self.counters.add_bytes_served(chunk.len() as u64);
-        }
-        polled
     }
 }

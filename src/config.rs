@@ -42,6 +42,15 @@ pub struct Args {
     )]
     pub log_interval_secs: u64,
 
+    /// Send buffer per connection, KiB (0 leaves it to the kernel's autotuning, up to 4 MiB each)
+    #[arg(
+        long,
+        env = "AUDIO_STREAMER_SEND_BUFFER_KIB",
+        default_value_t = 256,
+        value_parser = clap::value_parser!(u32).range(0..=65_536)
+    )]
+    pub send_buffer_kib: u32,
+
     /// Worker threads [default: one per CPU core]
     #[arg(
         long,
@@ -64,6 +73,8 @@ pub struct Config {
     pub log_interval: Duration,
     /// Worker threads; `None` lets actix pick one per core.
     pub workers: Option<usize>,
+    /// Send buffer requested for each connection; `None` leaves it to the kernel.
+    pub send_buffer: Option<usize>,
 }
 
 impl From<Args> for Config {
@@ -74,6 +85,7 @@ impl From<Args> for Config {
             stats_interval: Duration::from_millis(args.stats_interval_ms),
             log_interval: Duration::from_secs(args.log_interval_secs),
             workers: args.workers.map(usize::from),
+            send_buffer: (args.send_buffer_kib > 0).then(|| args.send_buffer_kib as usize * 1024),
         }
     }
 }
@@ -87,6 +99,7 @@ impl Config {
             stats_interval: Duration::from_secs(1),
             log_interval: Duration::from_secs(30),
             workers: Some(2),
+            send_buffer: Some(256 * 1024),
         }
     }
 }
@@ -102,6 +115,7 @@ mod tests {
         assert_eq!(config.audio_dir, PathBuf::from("cached_audio"));
         assert_eq!(config.stats_interval, Duration::from_secs(1));
         assert_eq!(config.workers, None);
+        assert_eq!(config.send_buffer, Some(256 * 1024));
     }
 
     #[test]

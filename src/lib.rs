@@ -4,7 +4,7 @@
 //! The domain ([`library`], [`media`], [`stats`]) knows nothing of actix; the handlers in
 //! [`audio`], [`pages`], [`events`] and [`assets`] stay thin.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // allowed in one module, `sys`, which says why each call is sound
 #![deny(missing_docs)]
 
 pub mod assets;
@@ -15,7 +15,10 @@ pub mod events;
 pub mod library;
 pub mod media;
 pub mod pages;
+pub mod pump;
+pub mod socket;
 pub mod stats;
+pub mod sys;
 
 use std::io;
 use std::net::SocketAddr;
@@ -95,16 +98,23 @@ pub fn start(config: &Config, state: web::Data<AppState>) -> io::Result<(Server,
         .tcp_nodelay(true)
         // Notice a closed SSE client within a fraction of a second instead of on the next write.
         .h1_allow_half_closed(false)
-        .shutdown_timeout(5);
+        .shutdown_timeout(5)
+        // The pump sizes chunks by the socket's free room; let it see the socket once per chunk.
+        .on_connect(socket::record)
+        // Ask the body for one chunk per write: several small chunks batched here would grow the
+        // connection's buffer (and keep it grown) just as one mid-size chunk would.
+        .h1_write_buffer_size(512);
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
-    let server = server.bind(config.addr).map_err(|err| {
+    let cannot_listen = |err: io::Error| {
         io::Error::new(
             err.kind(),
             format!("cannot listen on {}: {err}", config.addr),
         )
-    })?;
+    };
+    let listener = socket::listen(config.addr, config.send_buffer).map_err(cannot_listen)?;
+    let server = server.listen(listener).map_err(cannot_listen)?;
     let addr = server.addrs()[0];
     Ok((server.run(), addr))
 }

@@ -15,15 +15,15 @@ fn main() {
 
 #[actix_web::main]
 async fn run(config: Config) -> anyhow::Result<()> {
+    let state = audio_streamer::AppState::new(&config)?;
+    let tracks = state.library.snapshot().tracks().len();
+    let (server, addr) = audio_streamer::start(&config, state)?;
     // Each stream holds two descriptors (socket and file): lift the soft limit to the hard one so
     // a default `ulimit -n 1024` does not cap listeners at ~500.
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => log::info!("open file limit: {limit} (about {} streams)", limit / 2),
         Err(err) => log::warn!("could not raise the open file limit: {err}"),
     }
-    let state = audio_streamer::AppState::new(&config)?;
-    let tracks = state.library.snapshot().tracks().len();
-    let (server, addr) = audio_streamer::start(&config, state)?;
     log::info!(
         "serving {tracks} tracks from {} at http://{addr}/",
         config.audio_dir.display()

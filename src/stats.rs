@@ -173,9 +173,16 @@ impl Sampler {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_log: Option<Instant> = None;
+        let mut last_streams = 0;
         loop {
             ticks.tick().await;
             let snapshot = self.sample();
+            if snapshot.active_streams < last_streams {
+                // Listeners left: give what their buffers used back to the OS, so the process's
+                // memory follows its load down as well as up.
+                crate::sys::trim_heap();
+            }
+            last_streams = snapshot.active_streams;
             if last_log.is_none_or(|t| t.elapsed() >= log_every) {
                 last_log = Some(Instant::now());
                 log::info!(
