@@ -6,7 +6,7 @@
 //! Every loop is bounded in time and count; all traffic stays on loopback.
 //!
 //! `FOOTPRINT_QUICK=1` shortens every phase (for a smoke run); `FOOTPRINT_ONLY=ours` skips nginx;
-//! `FOOTPRINT_SCENARIOS=paused,slow,ranges,full,sse` runs only those.
+//! `FOOTPRINT_SCENARIOS=idle,paused,slow,ranges,full,sse` runs only those.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -35,28 +35,23 @@ fn main() {
         .build()
         .unwrap();
 
-    let mut servers = vec![Server::ours(&audio)];
+    let ours = || Server::ours(&audio);
+    let nginx = || Server::nginx(dir.path(), &audio).expect("nginx starts");
+    let mut starters: Vec<(&str, &dyn Fn() -> Server)> = vec![("audio-streamer", &ours)];
     if !only_ours {
-        match Server::nginx(dir.path(), &audio) {
-            Some(nginx) => servers.push(nginx),
-            None => {
-                eprintln!("nginx not found: install it (apt-get install nginx) for the comparison")
-            }
+        if nginx_binary().is_some() {
+            starters.push(("nginx", &nginx));
+        } else {
+            eprintln!("nginx not found: install it (apt-get install nginx) for the comparison");
         }
     }
     let phases = Phases::new(quick);
     let mut results: Vec<Vec<(String, f64)>> = Vec::new();
-    for server in &servers {
-        eprintln!(
-            "== {} (pid {}) at {}",
-            server.name,
-            server.pid(),
-            server.addr
-        );
-        let rows = rt.block_on(run_all(server, &track, &phases));
-        results.push(rows);
+    for (_, start) in &starters {
+        results.push(rt.block_on(run_all(*start, &track, &phases)));
     }
-    print_table(&servers, &results);
+    let names: Vec<&str> = starters.iter().map(|(name, _)| *name).collect();
+    print_table(&names, &results);
 }
 
 /// How long each phase runs.
@@ -85,75 +80,122 @@ fn enabled(scenario: &str) -> bool {
     std::env::var("FOOTPRINT_SCENARIOS").map_or(true, |list| list.split(',').any(|s| s == scenario))
 }
 
-async fn run_all(server: &Server, track: &Arc<Vec<u8>>, phases: &Phases) -> Vec<(String, f64)> {
+/// The kernel's TCP buffer memory, system-wide, KiB (from `/proc/net/sockstat`).
+fn kernel_tcp_kib() -> u64 {
+    let stat = std::fs::read_to_string("/proc/net/sockstat").unwrap_or_default();
+    stat.lines()
+        .find(|l| l.starts_with("TCP:"))
+        .and_then(|l| l.split_whitespace().skip_while(|w| *w != "mem").nth(1))
+        .and_then(|pages| pages.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4)
+}
+
+/// Every memory scenario runs on a freshly started server, so no phase inherits another's heap.
+async fn run_all(
+    start: &dyn Fn() -> Server,
+    track: &Arc<Vec<u8>>,
+    phases: &Phases,
+) -> Vec<(String, f64)> {
     let mut rows = Vec::new();
     let mut row = |name: &str, value: f64| {
         eprintln!("  {name}: {value:.2}");
         rows.push((name.to_owned(), value));
     };
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let idle = server.rss_kib();
+    let fresh = async || {
+        let server = start();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let idle = server.rss_kib();
+        (server, idle)
+    };
+    let (server, idle) = fresh().await;
+    eprintln!(
+        "== {} (pid {}) at {}",
+        server.name,
+        server.pid(),
+        server.addr
+    );
     row("idle RSS (KiB)", idle as f64);
     if server.is_ours {
         use_page_and_sse(server.addr).await;
         row("RSS after page + SSE (KiB)", server.rss_kib() as f64);
     }
+    drop(server);
+    if enabled("idle") {
+        let (server, idle) = fresh().await;
+        let peak = idle_connections(&server, 1000, phases.settle).await;
+        row(
+            "1000 idle keep-alive conns: RSS per conn (KiB)",
+            peak.saturating_sub(idle) as f64 / 1000.0,
+        );
+    }
     for clients in [100, 1000].into_iter().filter(|_| enabled("paused")) {
-        let base = idle;
-        let peak = paused(server, clients, phases.settle).await;
+        let (server, idle) = fresh().await;
+        let kernel = kernel_tcp_kib();
+        let (peak, kernel_peak) = paused(&server, clients, phases.settle).await;
         row(&format!("{clients} paused: peak RSS (KiB)"), peak as f64);
         row(
             &format!("{clients} paused: RSS per stream (KiB)"),
-            peak.saturating_sub(base) as f64 / clients as f64,
+            peak.saturating_sub(idle) as f64 / clients as f64,
         );
-        tokio::time::sleep(phases.settle).await;
+        row(
+            &format!("{clients} paused: kernel TCP memory per stream (KiB)"),
+            kernel_peak.saturating_sub(kernel) as f64 / clients as f64,
+        );
     }
     for clients in [100, 1000].into_iter().filter(|_| enabled("slow")) {
-        let base = idle;
-        let (peak, errors) = slow(server, clients, phases.slow).await;
+        let (server, idle) = fresh().await;
+        let (peak, errors) = slow(&server, clients, phases.slow).await;
         row(
             &format!("{clients} slow (32 KB/s): peak RSS (KiB)"),
             peak as f64,
         );
         row(
             &format!("{clients} slow: RSS per stream (KiB)"),
-            peak.saturating_sub(base) as f64 / clients as f64,
+            peak.saturating_sub(idle) as f64 / clients as f64,
         );
         row(&format!("{clients} slow: errors"), errors as f64);
+    }
+    if enabled("ranges") || enabled("full") {
+        let (server, idle) = fresh().await;
+        if enabled("ranges") {
+            let (rps, mismatches, errors) = ranges(server.addr, track, phases.ranges).await;
+            row("64 KiB ranges, 100 conns: req/s", rps);
+            row("64 KiB ranges: mismatches", mismatches as f64);
+            row("64 KiB ranges: errors", errors as f64);
+        }
+        if enabled("full") {
+            let cpu_before = server.cpu_secs();
+            let (bytes, secs, mismatches) = full_files(server.addr, track, phases.full).await;
+            let cpu = server.cpu_secs() - cpu_before;
+            row("full file, 8 conns: MB/s", bytes as f64 / 1e6 / secs);
+            row("full file: server CPU s per GB", cpu / (bytes as f64 / 1e9));
+            row("full file: mismatches", mismatches as f64);
+        }
         tokio::time::sleep(phases.settle).await;
-    }
-    if enabled("ranges") {
-        let (rps, mismatches, errors) = ranges(server.addr, track, phases.ranges).await;
-        row("64 KiB ranges, 100 conns: req/s", rps);
-        row("64 KiB ranges: mismatches", mismatches as f64);
-        row("64 KiB ranges: errors", errors as f64);
-    }
-    if enabled("full") {
-        let cpu_before = server.cpu_secs();
-        let (bytes, secs, mismatches) = full_files(server.addr, track, phases.full).await;
-        let cpu = server.cpu_secs() - cpu_before;
-        row("full file, 8 conns: MB/s", bytes as f64 / 1e6 / secs);
-        row("full file: server CPU s per GB", cpu / (bytes as f64 / 1e9));
-        row("full file: mismatches", mismatches as f64);
-    }
-    if server.is_ours && enabled("sse") {
-        let base = idle;
-        let (peak, delivered, missed) = sse(server, 1000, phases.sse).await;
         row(
-            "1000 SSE: RSS growth (KiB)",
-            peak.saturating_sub(base) as f64,
+            "RSS after the load ends, over idle (KiB)",
+            server.rss_kib().saturating_sub(idle) as f64,
         );
-        row("1000 SSE: events delivered", delivered as f64);
-        row("1000 SSE: events missed", missed as f64);
     }
-    row("idle RSS at the end (KiB)", server.rss_kib() as f64);
+    if enabled("sse") {
+        let (server, idle) = fresh().await;
+        if server.is_ours {
+            let (peak, delivered, missed) = sse(&server, 1000, phases.sse).await;
+            row(
+                "1000 SSE: RSS growth (KiB)",
+                peak.saturating_sub(idle) as f64,
+            );
+            row("1000 SSE: events delivered", delivered as f64);
+            row("1000 SSE: events missed", missed as f64);
+        }
+    }
     rows
 }
 
-fn print_table(servers: &[Server], results: &[Vec<(String, f64)>]) {
+fn print_table(servers: &[&str], results: &[Vec<(String, f64)>]) {
     let mut out = String::from("\n| scenario |");
-    for s in servers {
-        write!(out, " {} |", s.name).unwrap();
+    for name in servers {
+        write!(out, " {name} |").unwrap();
     }
     if servers.len() > 1 {
         out.push_str(" ratio |");
@@ -348,6 +390,13 @@ impl Drop for Server {
     }
 }
 
+fn nginx_binary() -> Option<PathBuf> {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -446,8 +495,33 @@ async fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<(u16, u
     }
 }
 
+/// `clients` connections each fetch one byte of the track, then stay open and idle: the cost of a
+/// connection itself, before any streaming.
+async fn idle_connections(server: &Server, clients: usize, settle: Duration) -> u64 {
+    let mut conns = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let Ok(conn) = TcpStream::connect(server.addr).await else {
+            continue;
+        };
+        let mut reader = BufReader::with_capacity(1024, conn);
+        let req = request("/audio/bench", Some((0, 0)), false);
+        if reader.get_mut().write_all(req.as_bytes()).await.is_ok()
+            && let Ok((206, 1)) = read_head(&mut reader).await
+        {
+            let mut byte = [0u8; 1];
+            let _ = reader.read_exact(&mut byte).await;
+        }
+        conns.push(reader);
+    }
+    tokio::time::sleep(settle).await;
+    let peak = server.rss_kib();
+    drop(conns);
+    tokio::time::sleep(settle).await;
+    peak
+}
+
 /// `clients` listeners request the track, read its head and 64 KiB, then stop reading.
-async fn paused(server: &Server, clients: usize, settle: Duration) -> u64 {
+async fn paused(server: &Server, clients: usize, settle: Duration) -> (u64, u64) {
     let mut conns = Vec::with_capacity(clients);
     for _ in 0..clients {
         let Ok(conn) = TcpStream::connect(server.addr).await else {
@@ -469,10 +543,11 @@ async fn paused(server: &Server, clients: usize, settle: Duration) -> u64 {
     let running = Arc::new(AtomicBool::new(true));
     let sampler = sample_peak(server, Arc::clone(&running));
     tokio::time::sleep(Duration::from_secs(2)).await;
+    let kernel = kernel_tcp_kib();
     running.store(false, Ordering::Relaxed);
     let peak = sampler.join().unwrap();
     drop(conns);
-    peak
+    (peak, kernel)
 }
 
 /// `clients` listeners read the track at 32 KB/s for `duration`. Returns (peak RSS, errors).

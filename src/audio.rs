@@ -4,7 +4,9 @@
 //! - names resolve only by lookup in the scanned library (a `%2F` in the request can never become a
 //!   path separator on disk);
 //! - `HEAD` never reads the file (`NamedFile` would poll its whole body and discard it);
-//! - `Range` is dropped for an empty file (`NamedFile` overflows on `bytes=-N` with length 0);
+//! - `Range` is dropped for an empty file (`NamedFile` overflows on `bytes=-N` with length 0), and
+//!   when malformed or multiple (see [`crate::range`]);
+//! - past `--max-streams` concurrent streams, a request gets 503 with `Retry-After` at once;
 //! - the `Content-Type` comes from [`crate::media`] (`.m4a` is `audio/mp4`, which browsers accept);
 //! - the bytes go out through [`crate::pump`], which is frugal with memory and counted in the stats.
 
@@ -25,6 +27,7 @@ use crate::AppState;
 use crate::error::Error;
 use crate::library::Track;
 use crate::pump::FileBody;
+use crate::range;
 use crate::socket::ConnSocket;
 
 /// The route pattern; `name` may contain `/` (tracks in subfolders).
@@ -52,11 +55,16 @@ async fn respond(req: &mut ServiceRequest) -> Result<actix_web::HttpResponse, Er
     };
     let raw = req.match_info().get("name").unwrap_or_default();
     let track = find(&state, raw).ok_or(Error::NotFound)?;
+    if state.counters.active_streams() >= state.limits.max_streams {
+        return Err(Error::Busy);
+    }
 
     // Opening is one syscall on an already-resolved path: cheaper inline than a blocking-pool hop.
     let file = NamedFile::open(&track.path).map_err(Error::from_open)?;
-    if file.metadata().len() == 0 {
-        // RFC 9110 §14.2 lets a server ignore Range; for an empty file there is nothing to slice.
+    let range = range::classify(req.headers().get(header::RANGE).map(|v| v.as_bytes()));
+    // RFC 9110 §14.2 lets a server ignore Range. It is ignored when malformed or multiple (see
+    // `range`), and for an empty file, where there is nothing to slice.
+    if range.ignore() || file.metadata().len() == 0 {
         req.headers_mut().remove(header::RANGE);
     }
     // The pump reads through its own handle; NamedFile's is closed with the body it would have sent.

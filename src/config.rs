@@ -51,6 +51,18 @@ pub struct Args {
     )]
     pub send_buffer_kib: u32,
 
+    /// Most audio streams served at once; past it, requests get 503 with Retry-After
+    #[arg(long, env = "AUDIO_STREAMER_MAX_STREAMS", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_streams: u64,
+
+    /// Most live-stats viewers (SSE clients) at once; past it, 503 with Retry-After
+    #[arg(long, env = "AUDIO_STREAMER_MAX_VIEWERS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_viewers: u64,
+
+    /// Seconds a client has to send its request head before the connection is closed (408)
+    #[arg(long, env = "AUDIO_STREAMER_REQUEST_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub request_timeout_secs: u64,
+
     /// Worker threads [default: one per CPU core]
     #[arg(
         long,
@@ -75,6 +87,19 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Send buffer requested for each connection; `None` leaves it to the kernel.
     pub send_buffer: Option<usize>,
+    /// Time allowed for a request head.
+    pub request_timeout: Duration,
+    /// Caps on concurrent use.
+    pub limits: Limits,
+}
+
+/// Caps on concurrent use, checked when a stream or viewer starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Audio bodies in flight.
+    pub max_streams: u64,
+    /// SSE subscribers.
+    pub max_viewers: u64,
 }
 
 impl From<Args> for Config {
@@ -86,6 +111,11 @@ impl From<Args> for Config {
             log_interval: Duration::from_secs(args.log_interval_secs),
             workers: args.workers.map(usize::from),
             send_buffer: (args.send_buffer_kib > 0).then(|| args.send_buffer_kib as usize * 1024),
+            request_timeout: Duration::from_secs(args.request_timeout_secs),
+            limits: Limits {
+                max_streams: args.max_streams,
+                max_viewers: args.max_viewers,
+            },
         }
     }
 }
@@ -100,6 +130,11 @@ impl Config {
             log_interval: Duration::from_secs(30),
             workers: Some(2),
             send_buffer: Some(256 * 1024),
+            request_timeout: Duration::from_secs(5),
+            limits: Limits {
+                max_streams: 4096,
+                max_viewers: 1024,
+            },
         }
     }
 }

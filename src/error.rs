@@ -14,6 +14,12 @@ pub enum Error {
     /// The route exists but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request's headers are larger than the server accepts.
+    #[error("request headers too large")]
+    HeadTooLarge,
+    /// The configured cap on concurrent streams or viewers is reached.
+    #[error("the server is busy; try again in a few seconds")]
+    Busy,
     /// Reading a file failed for a reason other than its absence.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
@@ -40,20 +46,28 @@ impl ResponseError for Error {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Io(_) | Self::Template(_) | Self::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() {
+        if status.is_server_error() && !matches!(self, Self::Busy) {
             log::error!("{self}");
         }
         let mut res = HttpResponse::build(status);
-        if matches!(self, Self::MethodNotAllowed) {
-            res.insert_header((header::ALLOW, "GET, HEAD"));
+        match self {
+            Self::MethodNotAllowed => {
+                res.insert_header((header::ALLOW, "GET, HEAD"));
+            }
+            Self::Busy => {
+                res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
         }
-        let body = if status.is_server_error() {
+        let body = if status.is_server_error() && !matches!(self, Self::Busy) {
             // Details stay in the log; the client learns only that it was not its fault.
             "internal server error\n".to_owned()
         } else {

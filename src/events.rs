@@ -17,7 +17,10 @@ const KEEP_ALIVE: Duration = Duration::from_secs(10);
 const RETRY: Duration = Duration::from_secs(2);
 
 /// `GET /events`: the current sample at once, then each new one as it is taken.
-pub async fn subscribe(state: web::Data<AppState>) -> impl Responder {
+pub async fn subscribe(state: web::Data<AppState>) -> Result<impl Responder, Error> {
+    if state.counters.sse_clients() >= state.limits.max_viewers {
+        return Err(Error::Busy);
+    }
     let client = state.counters.sse_client_connected();
     let rx = state.stats.clone();
     // The guard lives inside the stream: when the client goes away, actix drops the body, and with it
@@ -30,12 +33,12 @@ pub async fn subscribe(state: web::Data<AppState>) -> impl Responder {
         let event = sse::Data::new_json(&snapshot).ok()?.event("stats");
         Some((sse::Event::from(event), (rx, client, false)))
     });
-    Sse::from_infallible_stream(events)
+    Ok(Sse::from_infallible_stream(events)
         .with_keep_alive(KEEP_ALIVE)
         .with_retry_duration(RETRY)
         .customize()
         // nginx and similar proxies buffer responses unless told not to.
-        .insert_header(("X-Accel-Buffering", "no"))
+        .insert_header(("X-Accel-Buffering", "no")))
 }
 
 /// `GET /api/stats`: the latest sample.

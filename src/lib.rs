@@ -16,6 +16,7 @@ pub mod library;
 pub mod media;
 pub mod pages;
 pub mod pump;
+pub mod range;
 pub mod socket;
 pub mod stats;
 pub mod sys;
@@ -24,8 +25,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, Route, guard, web};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpResponse, HttpServer, Route, guard, middleware, web};
 use tokio::sync::watch;
 
 pub use crate::config::Config;
@@ -42,6 +44,8 @@ pub struct AppState {
     pub counters: Arc<Counters>,
     /// The latest stats sample.
     pub stats: watch::Receiver<Snapshot>,
+    /// Caps on concurrent use.
+    pub limits: config::Limits,
 }
 
 impl AppState {
@@ -57,6 +61,7 @@ impl AppState {
             library,
             counters,
             stats: rx,
+            limits: config.limits,
         }))
     }
 }
@@ -76,7 +81,8 @@ impl AppState {
 /// paths 404.
 pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.app_data(state)
+        let all = web::scope("")
+            .wrap(middleware::from_fn(limit_request_head))
             .service(resource("/").route(get_or_head().to(pages::index)))
             .service(resource("/api/tracks").route(get_or_head().to(pages::tracks)))
             .service(resource("/api/stats").route(get_or_head().to(events::latest)))
@@ -86,7 +92,30 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(Error::NotFound)
             }));
+        cfg.app_data(state).service(all);
     }
+}
+
+/// Largest request head (all header names and values) the server answers; nginx's default
+/// `large_client_header_buffers` allows 8 KiB per line.
+pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
+/// Answers 431 to requests whose headers add up to more than [`MAX_REQUEST_HEAD`]: actix-http reads
+/// a single header line of any length it can buffer (64 KiB and more), and no route needs that.
+async fn limit_request_head(
+    req: ServiceRequest,
+    next: middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + req.uri().to_string().len();
+    if size > MAX_REQUEST_HEAD {
+        return Ok(req.error_response(Error::HeadTooLarge));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// Starts the server on `config.addr` and returns it (to be awaited) with the address it got.
@@ -99,6 +128,7 @@ pub fn start(config: &Config, state: web::Data<AppState>) -> io::Result<(Server,
         // Notice a closed SSE client within a fraction of a second instead of on the next write.
         .h1_allow_half_closed(false)
         .shutdown_timeout(5)
+        .client_request_timeout(config.request_timeout)
         // The pump sizes chunks by the socket's free room; let it see the socket once per chunk.
         .on_connect(socket::record)
         // Ask the body for one chunk per write: several small chunks batched here would grow the

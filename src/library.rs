@@ -447,4 +447,22 @@ mod tests {
         fs::remove_dir_all(&root).unwrap();
         assert_eq!(names(&shared.rescan()), ["one", "two"]);
     }
+
+    proptest::proptest! {
+        /// Whatever the request name (separators, dots, NUL, escapes, overlong UTF-8 look-alikes),
+        /// lookup yields nothing or a track inside the folder: names never become paths.
+        #[test]
+        fn no_name_resolves_outside_the_folder(name in "(\\.\\.|/|\\\\|%2[eEfF]|%00|\\x00|[a-z]|secret|\\.mp3|\u{2215}){0,12}") {
+            let outside = tempfile::tempdir().unwrap();
+            touch(outside.path(), "secret.mp3");
+            let root = outside.path().join("music");
+            touch(&root, "a.mp3");
+            touch(&root, "sub/b.mp3");
+            let library = Library::scan(&root).unwrap();
+            let canonical = root.canonicalize().unwrap();
+            if let Some(track) = library.get(&name) {
+                proptest::prop_assert!(track.path.starts_with(&canonical), "{name:?} -> {:?}", track.path);
+            }
+        }
+    }
 }

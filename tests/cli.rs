@@ -78,3 +78,78 @@ fn env_vars_configure_like_flags() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/env/folder"));
 }
+
+/// Starts the binary on a free port serving `dir`; returns it once it accepts connections.
+fn spawn_server(dir: &std::path::Path) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--audio-dir",
+            dir.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (child, port)
+}
+
+fn wait_exit(child: &mut std::process::Child, within: std::time::Duration) -> Option<i32> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_and_sigint_stop_the_server_cleanly_with_exit_0_even_with_live_clients() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.mp3"), vec![5u8; 16 * 1024 * 1024]).unwrap();
+    for signal in ["-TERM", "-INT"] {
+        let (mut child, port) = spawn_server(dir.path());
+        // A paused listener and a live-stats viewer are connected when the signal arrives.
+        let mut listener = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        listener
+            .write_all(b"GET /audio/big HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        listener.read_exact(&mut buf).unwrap();
+        let mut viewer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        viewer
+            .write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        assert!(viewer.read(&mut buf).unwrap() > 0);
+
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // Short requests get up to 5 s to finish; streams are then ended.
+        let code = wait_exit(&mut child, std::time::Duration::from_secs(15));
+        assert_eq!(code, Some(0), "{signal}: exit code");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "still accepting"
+        );
+    }
+}
