@@ -90,7 +90,10 @@ async fn respond(req: &mut ServiceRequest) -> Result<actix_web::HttpResponse, Er
     };
     let counters = Arc::clone(&state.counters);
     let socket = req.conn_data::<ConnSocket>().copied();
-    Ok(res.map_body(|_, _| FileBody::new(handle, offset, len, socket, counters).boxed()))
+    let watch = socket
+        .and_then(|s| s.duplicate().ok())
+        .map(|fd| state.watchdog.watch(fd));
+    Ok(res.map_body(|_, _| FileBody::new(handle, offset, len, socket, counters, watch).boxed()))
 }
 
 /// The first byte of a `Content-Range: bytes first-last/len` value.

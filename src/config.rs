@@ -63,6 +63,10 @@ pub struct Args {
     #[arg(long, env = "AUDIO_STREAMER_REQUEST_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub request_timeout_secs: u64,
 
+    /// Seconds a client may take no data before its connection is closed (nginx's send_timeout)
+    #[arg(long, env = "AUDIO_STREAMER_SEND_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub send_timeout_secs: u64,
+
     /// Worker threads [default: one per CPU core]
     #[arg(
         long,
@@ -89,6 +93,8 @@ pub struct Config {
     pub send_buffer: Option<usize>,
     /// Time allowed for a request head.
     pub request_timeout: Duration,
+    /// Time a response may make no progress before its connection is closed.
+    pub send_timeout: Duration,
     /// Caps on concurrent use.
     pub limits: Limits,
 }
@@ -112,6 +118,7 @@ impl From<Args> for Config {
             workers: args.workers.map(usize::from),
             send_buffer: (args.send_buffer_kib > 0).then(|| args.send_buffer_kib as usize * 1024),
             request_timeout: Duration::from_secs(args.request_timeout_secs),
+            send_timeout: Duration::from_secs(args.send_timeout_secs),
             limits: Limits {
                 max_streams: args.max_streams,
                 max_viewers: args.max_viewers,
@@ -131,6 +138,7 @@ impl Config {
             workers: Some(2),
             send_buffer: Some(256 * 1024),
             request_timeout: Duration::from_secs(5),
+            send_timeout: Duration::from_secs(60),
             limits: Limits {
                 max_streams: 4096,
                 max_viewers: 1024,

@@ -4,34 +4,52 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use actix_web_lab::sse::{self, Sse};
 use futures_util::stream;
 
 use crate::AppState;
 use crate::error::Error;
+use crate::socket::ConnSocket;
 
 /// How often an idle stream sends a comment, so proxies keep it open and dead peers are found.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
+/// Send buffer for an SSE connection (the kernel doubles it).
+const SSE_SEND_BUFFER: usize = 8 * 1024;
 /// How soon a browser reconnects after the stream drops.
 const RETRY: Duration = Duration::from_secs(2);
 
 /// `GET /events`: the current sample at once, then each new one as it is taken.
-pub async fn subscribe(state: web::Data<AppState>) -> Result<impl Responder, Error> {
+pub async fn subscribe(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<impl Responder, Error> {
     if state.counters.sse_clients() >= state.limits.max_viewers {
         return Err(Error::Busy);
     }
     let client = state.counters.sse_client_connected();
+    let watch = req.conn_data::<ConnSocket>().and_then(|socket| {
+        let fd = socket.duplicate().ok()?;
+        // A few KiB of events is plenty in flight; a small buffer lets the send timeout notice
+        // a viewer that stopped reading within a minute rather than after hours of events.
+        let _ = rustix::net::sockopt::set_socket_send_buffer_size(&fd, SSE_SEND_BUFFER);
+        Some(state.watchdog.watch(fd))
+    });
     let rx = state.stats.clone();
-    // The guard lives inside the stream: when the client goes away, actix drops the body, and with it
-    // the guard, so the subscriber count drops at once.
-    let events = stream::unfold((rx, client, true), |(mut rx, client, first)| async move {
+    // The guards live inside the stream: when the client goes away, actix drops the body, and
+    // with it the guards, so the subscriber count drops at once.
+    let guards = (client, watch);
+    let events = stream::unfold((rx, guards, true), |(mut rx, guards, first)| async move {
         if !first {
             rx.changed().await.ok()?;
         }
+        // Asked for the next event: the socket took the previous ones.
+        if let Some(watch) = &guards.1 {
+            watch.progressed();
+        }
         let snapshot = rx.borrow_and_update().clone();
         let event = sse::Data::new_json(&snapshot).ok()?.event("stats");
-        Some((sse::Event::from(event), (rx, client, false)))
+        Some((sse::Event::from(event), (rx, guards, false)))
     });
     Ok(Sse::from_infallible_stream(events)
         .with_keep_alive(KEEP_ALIVE)

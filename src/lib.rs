@@ -20,6 +20,7 @@ pub mod range;
 pub mod socket;
 pub mod stats;
 pub mod sys;
+pub mod watchdog;
 
 use std::io;
 use std::net::SocketAddr;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub stats: watch::Receiver<Snapshot>,
     /// Caps on concurrent use.
     pub limits: config::Limits,
+    /// Shuts down connections whose client stopped taking data.
+    pub watchdog: Arc<watchdog::Watchdog>,
 }
 
 impl AppState {
@@ -57,11 +60,14 @@ impl AppState {
         let mut sampler = Sampler::new(Arc::clone(&counters));
         let (tx, rx) = watch::channel(sampler.sample());
         tokio::spawn(sampler.run(config.stats_interval, config.log_interval, tx));
+        let watchdog = watchdog::Watchdog::new(config.send_timeout);
+        tokio::spawn(Arc::clone(&watchdog).run());
         Ok(web::Data::new(Self {
             library,
             counters,
             stats: rx,
             limits: config.limits,
+            watchdog,
         }))
     }
 }
@@ -111,7 +117,7 @@ async fn limit_request_head(
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum::<usize>()
-        + req.uri().to_string().len();
+        + req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if size > MAX_REQUEST_HEAD {
         return Ok(req.error_response(Error::HeadTooLarge));
     }

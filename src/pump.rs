@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 
 use crate::socket::ConnSocket;
 use crate::stats::{ActiveGuard, Counters};
+use crate::watchdog::Watch;
 
 /// A chunk that fits actix's initial 8 KiB connection write buffer beside a response head, so it
 /// never makes that buffer grow: what a stalled listener can leave behind.
@@ -65,6 +66,7 @@ pub struct FileBody {
     socket: Option<ConnSocket>,
     counters: Arc<Counters>,
     _active: ActiveGuard,
+    watch: Option<Watch>,
     /// A read that found the pages uncached, running on the blocking pool.
     pending: Option<JoinHandle<io::Result<Bytes>>>,
 }
@@ -78,6 +80,7 @@ impl FileBody {
         len: u64,
         socket: Option<ConnSocket>,
         counters: Arc<Counters>,
+        watch: Option<Watch>,
     ) -> Self {
         let active = counters.stream_started();
         Self {
@@ -88,6 +91,7 @@ impl FileBody {
             socket,
             counters,
             _active: active,
+            watch,
             pending: None,
         }
     }
@@ -146,6 +150,10 @@ impl MessageBody for FileBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
+        // Being asked for more means the socket took what came before.
+        if let Some(watch) = &this.watch {
+            watch.progressed();
+        }
         if let Some(pending) = &mut this.pending {
             let read = ready!(Pin::new(pending).poll(cx));
             this.pending = None;

@@ -57,4 +57,9 @@ impl ConnSocket {
     fn send_queue(self) -> Option<(usize, usize)> {
         crate::sys::send_queue(self.0)
     }
+
+    /// An owned handle to the same socket (a duplicate descriptor).
+    pub fn duplicate(self) -> std::io::Result<std::os::fd::OwnedFd> {
+        crate::sys::dup_socket(self.0)
+    }
 }

@@ -2,10 +2,20 @@
 //! a measured win (see the README's benchmark):
 //! - [`send_queue`]: `getsockopt(SO_SNDBUF)` and `ioctl(TIOCOUTQ)`, so the byte pump can size chunks
 //!   by the room in a connection's socket;
-//! - [`trim_heap`]: `malloc_trim(0)`, so memory freed after a burst of listeners goes back to the OS.
+//! - [`trim_heap`]: `malloc_trim(0)`, so memory freed after a burst of listeners goes back to the OS;
+//! - [`dup_socket`]: borrows a connection's descriptor to duplicate it, so the send-timeout watchdog
+//!   holds its own handle to the socket it may have to shut down.
 #![allow(unsafe_code)]
 
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
+
+/// A new descriptor for the socket `fd`, which must be open for the duration of the call.
+pub fn dup_socket(fd: RawFd) -> std::io::Result<OwnedFd> {
+    // SAFETY: callers pass the descriptor of the connection whose request they are handling; actix
+    // keeps it open at least until that request's response is dropped, which outlives this call.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    borrowed.try_clone_to_owned()
+}
 
 /// `(send buffer size, bytes queued in it)` for the socket `fd`, or `None` if the kernel will not say.
 #[cfg(target_os = "linux")]

@@ -224,3 +224,83 @@ async fn a_replaced_file_gets_new_validators_and_if_range_sends_the_new_file_who
     assert_ne!(res.headers().get(header::ETAG).unwrap(), &old_etag);
     assert!(test::read_body(res).await == new);
 }
+
+#[actix_web::test]
+async fn a_listener_that_stops_reading_is_disconnected_and_a_slow_one_is_not() {
+    let fixture = Fixture::new();
+    fixture.file("big.mp3", &vec![9u8; 32 * 1024 * 1024]);
+    let file = fixture.wav("slow.wav", 60.0);
+    let mut config = fixture.config();
+    config.send_timeout = Duration::from_secs(1);
+    let server = TestServer::start(&config).await;
+
+    let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+    stalled.write_all(&get("/audio/big")).await.unwrap();
+    let mut buf = vec![0u8; 16 * 1024];
+    stalled.read_exact(&mut buf).await.unwrap();
+
+    // A slow but steady reader: 16 KiB every 100 ms for 3.5 s.
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(&get("/audio/slow")).await.unwrap();
+    let mut received = Vec::new();
+    for _ in 0..35 {
+        let n = slow.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the slow reader was cut off");
+        received.extend_from_slice(&buf[..n]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut received))
+        .await
+        .unwrap()
+        .unwrap();
+    let body_start = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(
+        received[body_start..] == file[..],
+        "the slow reader got every byte"
+    );
+
+    // The stalled one, never read since its first 16 KiB, has been shut down and released.
+    server
+        .wait_for("the stalled stream to be closed", |s| {
+            s.counters.active_streams() == 0
+        })
+        .await;
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut rest))
+        .await
+        .expect("the stalled connection is closed, not left open")
+        .ok();
+    assert!(
+        rest.len() < 32 * 1024 * 1024 - 16 * 1024,
+        "the stalled listener got the whole file"
+    );
+    server
+        .wait_for("no watched streams", |s| s.watchdog.is_empty())
+        .await;
+}
+
+#[actix_web::test]
+async fn a_live_stats_viewer_that_stops_reading_is_dropped() {
+    let fixture = Fixture::new();
+    let mut config = fixture.config();
+    config.send_timeout = Duration::from_secs(1);
+    config.stats_interval = Duration::from_millis(50);
+    let server = TestServer::start(&config).await;
+    // A viewer with a tiny receive window that never reads after the first bytes.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut viewer = socket.connect(server.addr).await.unwrap();
+    viewer.write_all(&get("/events")).await.unwrap();
+    let mut buf = [0u8; 256];
+    assert!(viewer.read(&mut buf).await.unwrap() > 0);
+    server
+        .wait_for("the viewer to be counted", |s| {
+            s.counters.sse_clients() == 1
+        })
+        .await;
+    server
+        .wait_for("the stalled viewer to be dropped", |s| {
+            s.counters.sse_clients() == 0
+        })
+        .await;
+}
