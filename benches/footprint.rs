@@ -6,7 +6,11 @@
 //! Every loop is bounded in time and count; all traffic stays on loopback.
 //!
 //! `FOOTPRINT_QUICK=1` shortens every phase (for a smoke run); `FOOTPRINT_ONLY=ours` skips nginx;
-//! `FOOTPRINT_SCENARIOS=idle,paused,slow,ranges,full,sse` runs only those.
+//! `FOOTPRINT_SCENARIOS=idle,paused,slow,ranges,full,sse,soak` runs only those;
+//! `FOOTPRINT_SOAK_SECS` sets the soak's length (default 120 s).
+
+#[path = "../tests/common/soak.rs"]
+mod load;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -56,6 +60,7 @@ fn main() {
 
 /// How long each phase runs.
 struct Phases {
+    quick: bool,
     settle: Duration,
     slow: Duration,
     ranges: Duration,
@@ -67,6 +72,7 @@ impl Phases {
     fn new(quick: bool) -> Self {
         let s = |secs: u64| Duration::from_secs(if quick { secs.div_ceil(5) } else { secs });
         Self {
+            quick,
             settle: s(3),
             slow: s(20),
             ranges: s(15),
@@ -176,6 +182,43 @@ async fn run_all(
             "RSS after the load ends, over idle (KiB)",
             server.rss_kib().saturating_sub(idle) as f64,
         );
+    }
+    if enabled("soak") {
+        let (server, _) = fresh().await;
+        if server.is_ours {
+            let secs = std::env::var("FOOTPRINT_SOAK_SECS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(if phases.quick { 20 } else { 120 });
+            let tracks = Arc::new(vec![("/audio/bench".to_owned(), track.to_vec())]);
+            // Warm up, then measure: memory after the soak against memory after the warm-up.
+            load::soak(
+                server.addr,
+                Arc::clone(&tracks),
+                200,
+                Duration::from_secs(5),
+            )
+            .await;
+            tokio::time::sleep(phases.settle).await;
+            let before = server.rss_kib();
+            let report = load::soak(server.addr, tracks, 200, Duration::from_secs(secs)).await;
+            tokio::time::sleep(phases.settle).await;
+            let after = server.rss_kib();
+            row(
+                &format!("soak {secs} s, 200 conns: requests"),
+                report.requests.load(Ordering::Relaxed) as f64,
+            );
+            row(
+                "soak: MB verified",
+                report.bytes_verified.load(Ordering::Relaxed) as f64 / 1e6,
+            );
+            row("soak: errors", report.errors.load(Ordering::Relaxed) as f64);
+            row("soak: RSS before (KiB)", before as f64);
+            row("soak: RSS after (KiB)", after as f64);
+            if let Some(first) = report.first_error.lock().unwrap().as_ref() {
+                eprintln!("  soak: first error: {first}");
+            }
+        }
     }
     if enabled("sse") {
         let (server, idle) = fresh().await;
