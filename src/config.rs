@@ -60,7 +60,7 @@ pub struct Args {
     pub max_viewers: u64,
 
     /// Seconds a client has to send its request head before the connection is closed (408)
-    #[arg(long, env = "AUDIO_STREAMER_REQUEST_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, env = "AUDIO_STREAMER_REQUEST_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub request_timeout_secs: u64,
 
     /// Seconds a client may take no data before its connection is closed (nginx's send_timeout)
@@ -137,7 +137,7 @@ impl Config {
             log_interval: Duration::from_secs(30),
             workers: Some(2),
             send_buffer: Some(256 * 1024),
-            request_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(60),
             limits: Limits {
                 max_streams: 4096,

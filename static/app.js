@@ -38,4 +38,23 @@ function connect() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", connect);
+// A player that cannot load its track says so next to it, in words, instead of just greying out.
+function explainFailures() {
+  for (const audio of document.querySelectorAll("audio")) {
+    audio.addEventListener("error", () => {
+      const track = audio.closest("[data-testid=track]");
+      if (!track || track.querySelector(".problem")) return;
+      const note = document.createElement("p");
+      note.className = "problem";
+      note.setAttribute("role", "status");
+      note.textContent = "This track could not be loaded. The server may be busy or the file may " +
+        "have changed; reload the page or try again in a few seconds.";
+      track.append(note);
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  explainFailures();
+  connect();
+});

@@ -139,7 +139,12 @@ async fn one_request(
         // Conditional: fetch the validator, then revalidate.
         4 => {
             let res = client.head(url).send().await.map_err(err)?;
-            let etag = res.headers().get("etag").cloned().ok_or("no etag")?;
+            let status = res.status();
+            let etag = res
+                .headers()
+                .get("etag")
+                .cloned()
+                .ok_or_else(|| format!("HEAD answered {status} without an ETag"))?;
             let res = client
                 .get(url)
                 .header("If-None-Match", etag)
