@@ -209,10 +209,12 @@ async fn run_all(
                 Duration::from_secs(5),
             )
             .await;
-            tokio::time::sleep(phases.settle).await;
+            // Long enough for the server's periodic heap trim (every 10 s) to have run.
+            tokio::time::sleep(Duration::from_secs(11)).await;
             let before = server.rss_kib();
             let report = load::soak(server.addr, tracks, 200, Duration::from_secs(secs)).await;
-            tokio::time::sleep(phases.settle).await;
+            // Long enough for the server's periodic heap trim (every 10 s) to have run.
+            tokio::time::sleep(Duration::from_secs(11)).await;
             let after = server.rss_kib();
             row(
                 &format!("soak {secs} s, 200 conns: requests"),

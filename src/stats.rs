@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::watch;
 
+/// How often the sampler returns freed memory to the OS even when no stream ended.
+const TRIM_EVERY: Duration = Duration::from_secs(10);
+
 /// Counters shared by every worker. Cheap to update: relaxed atomics.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -174,13 +177,16 @@ impl Sampler {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_log: Option<Instant> = None;
         let mut last_streams = 0;
+        let mut last_trim = Instant::now();
         loop {
             ticks.tick().await;
             let snapshot = self.sample();
-            if snapshot.active_streams < last_streams {
-                // Listeners left: give what their buffers used back to the OS, so the process's
-                // memory follows its load down as well as up.
+            // Listeners left (or time passed): give what their buffers used back to the OS, so the
+            // process's memory follows its load down as well as up. Closed keep-alive connections
+            // free memory too without changing any gauge, hence the periodic trim.
+            if snapshot.active_streams < last_streams || last_trim.elapsed() >= TRIM_EVERY {
                 crate::sys::trim_heap();
+                last_trim = Instant::now();
             }
             last_streams = snapshot.active_streams;
             if last_log.is_none_or(|t| t.elapsed() >= log_every) {
