@@ -1,4 +1,5 @@
-//! Live stats for the page: `GET /events` (server-sent events, one `stats` event per sample) and
+//! Live updates for the page: `GET /events` (server-sent events: one `stats` event per sample, and a
+//! `library` event carrying the new version whenever the audio folder's track list changes) and
 //! `GET /api/stats` (the latest sample as JSON). Both read the sampler's `watch` channel, so a stalled
 //! subscriber only delays itself.
 
@@ -35,22 +36,37 @@ pub async fn subscribe(
         let _ = rustix::net::sockopt::set_socket_send_buffer_size(&fd, SSE_SEND_BUFFER);
         Some(state.watchdog.watch(fd))
     });
-    let rx = state.stats.clone();
+    let stats = state.stats.clone();
+    let mut versions = state.library_version.clone();
+    versions.mark_unchanged();
     // The guards live inside the stream: when the client goes away, actix drops the body, and
     // with it the guards, so the subscriber count drops at once.
     let guards = (client, watch);
-    let events = stream::unfold((rx, guards, true), |(mut rx, guards, first)| async move {
-        if !first {
-            rx.changed().await.ok()?;
-        }
-        // Asked for the next event: the socket took the previous ones.
-        if let Some(watch) = &guards.1 {
-            watch.progressed();
-        }
-        let snapshot = rx.borrow_and_update().clone();
-        let event = sse::Data::new_json(&snapshot).ok()?.event("stats");
-        Some((sse::Event::from(event), (rx, guards, false)))
-    });
+    let events = stream::unfold(
+        (stats, versions, guards, true),
+        |(mut stats, mut versions, guards, first)| async move {
+            let library_changed = if first {
+                false
+            } else {
+                tokio::select! {
+                    changed = stats.changed() => { changed.ok()?; false }
+                    changed = versions.changed() => { changed.ok()?; true }
+                }
+            };
+            // Asked for the next event: the socket took the previous ones.
+            if let Some(watch) = &guards.1 {
+                watch.progressed();
+            }
+            let event = if library_changed {
+                let version = *versions.borrow_and_update();
+                sse::Data::new(version.to_string()).event("library")
+            } else {
+                let snapshot = stats.borrow_and_update().clone();
+                sse::Data::new_json(&snapshot).ok()?.event("stats")
+            };
+            Some((sse::Event::from(event), (stats, versions, guards, false)))
+        },
+    );
     Ok(Sse::from_infallible_stream(events)
         .with_keep_alive(KEEP_ALIVE)
         .with_retry_duration(RETRY)

@@ -21,6 +21,7 @@ pub mod socket;
 pub mod stats;
 pub mod sys;
 pub mod watchdog;
+pub mod watcher;
 
 use std::io;
 use std::net::SocketAddr;
@@ -40,7 +41,11 @@ use crate::stats::{Counters, Sampler, Snapshot};
 #[derive(Debug)]
 pub struct AppState {
     /// The scanned audio folder.
-    pub library: SharedLibrary,
+    pub library: Arc<SharedLibrary>,
+    /// Bumped whenever the watcher finds the track list changed.
+    pub library_version: watch::Receiver<u64>,
+    /// Watches the audio folder (live updates stop when it is dropped).
+    _watcher: Option<notify::RecommendedWatcher>,
     /// Live counters the handlers update.
     pub counters: Arc<Counters>,
     /// The latest stats sample.
@@ -55,7 +60,16 @@ impl AppState {
     /// Scans the audio folder and starts the stats sampler on the current runtime. The sampler
     /// stops by itself once the state (and every SSE subscriber) is gone.
     pub fn new(config: &Config) -> Result<web::Data<Self>, LibraryError> {
-        let library = SharedLibrary::open(&config.audio_dir)?;
+        let library = Arc::new(SharedLibrary::open(&config.audio_dir)?);
+        let (version_tx, library_version) = watch::channel(0);
+        let watcher = watcher::watch_folder(&config.audio_dir, Arc::clone(&library), version_tx)
+            .map_err(|err| {
+                log::warn!(
+                    "not watching {}: {err}; reload the page to see new files",
+                    config.audio_dir.display()
+                )
+            })
+            .ok();
         let counters = Arc::new(Counters::default());
         let mut sampler = Sampler::new(Arc::clone(&counters));
         let (tx, rx) = watch::channel(sampler.sample());
@@ -64,6 +78,8 @@ impl AppState {
         tokio::spawn(Arc::clone(&watchdog).run());
         Ok(web::Data::new(Self {
             library,
+            library_version,
+            _watcher: watcher,
             counters,
             stats: rx,
             limits: config.limits,

@@ -42,7 +42,7 @@ pub enum LibraryError {
 }
 
 /// One playable file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Track {
     /// The name the track is requested by: its path under the folder, `/`-separated, without extension
     /// (`jazz/take five`); with the extension when another file shares the stem (`test.mp3`).

@@ -24,9 +24,31 @@ function render(stats) {
   }
 }
 
+// The folder changed: fetch the page again and swap in its track list, keeping every player that
+// is still listed as it is (playing, paused, position and all).
+let refreshing = null;
+async function refreshLibrary() {
+  const response = await fetch("/", { cache: "no-store" });
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  const main = fresh.querySelector("main");
+  for (const item of main.querySelectorAll("[data-testid=track]")) {
+    const name = CSS.escape(item.dataset.name);
+    const live = document.querySelector(`main [data-testid=track][data-name="${name}"]`);
+    if (live) item.replaceWith(live);
+  }
+  document.querySelector("main").replaceWith(document.adoptNode(main));
+  const subtitle = fresh.querySelector(".subtitle");
+  if (subtitle) document.querySelector(".subtitle").textContent = subtitle.textContent;
+  explainFailures();
+}
+
 function connect() {
   const status = document.querySelector("[data-testid=stats-status]");
   const source = new EventSource("/events");
+  source.addEventListener("library", () => {
+    refreshing = (refreshing || Promise.resolve()).then(refreshLibrary).catch(() => {});
+  });
   source.addEventListener("stats", (event) => {
     render(JSON.parse(event.data));
     status.textContent = "live";
@@ -40,7 +62,8 @@ function connect() {
 
 // A player that cannot load its track says so next to it, in words, instead of just greying out.
 function explainFailures() {
-  for (const audio of document.querySelectorAll("audio")) {
+  for (const audio of document.querySelectorAll("audio:not([data-explained])")) {
+    audio.dataset.explained = "";
     audio.addEventListener("error", () => {
       const track = audio.closest("[data-testid=track]");
       if (!track || track.querySelector(".problem")) return;

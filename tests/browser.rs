@@ -551,7 +551,7 @@ async fn the_memory_readout_updates_live_and_counts_streams() {
 }
 
 #[actix_web::test]
-async fn a_file_added_while_the_page_is_open_appears_after_a_reload() {
+async fn a_file_added_while_the_page_is_open_appears_live_without_stopping_playback() {
     scenario("new_file", async |s| {
         s.open_index().await;
         assert_eq!(
@@ -559,16 +559,32 @@ async fn a_file_added_while_the_page_is_open_appears_after_a_reload() {
                 .await,
             4
         );
+        let tone = Session::player("tone");
+        s.js::<bool>(&format!("{tone}.play().then(() => true)"))
+            .await;
+        s.wait_js("playback", &format!("{tone}.currentTime > 0.3"))
+            .await;
+
         sox(&s.fixture.audio_dir(), "New Arrival.mp3", 3, false);
-        s.page.reload().await.unwrap();
-        s.wait_js(
-            "the new track",
-            "document.querySelector('[data-name=\"New Arrival\"] audio')",
-        )
-        .await;
         let player = Session::player("New Arrival");
+        s.wait_js("the new track to appear without a reload", &player)
+            .await;
         s.wait_js("its metadata", &format!("{player}.duration > 2"))
             .await;
+        let at: f64 = s.js(&format!("{tone}.currentTime")).await;
+        s.wait_js(
+            "the playing track to keep playing through the update",
+            &format!("!{tone}.paused && {tone}.currentTime > {at} + 0.5"),
+        )
+        .await;
+
+        s.page.reload().await.unwrap();
+        s.wait_js("the new track after a reload", &player).await;
+        assert_eq!(
+            s.js::<u64>("document.querySelectorAll('audio').length")
+                .await,
+            5
+        );
         assert_eq!(s.problems(), Vec::<String>::new());
     })
     .await;
