@@ -16,12 +16,60 @@ const formats = {
   rss_per_stream_bytes: (v) => (v === null || v === undefined ? "–" : bytes(v)),
 };
 
+// The last five minutes of RSS, drawn as a line: people would rather look than read.
+const history = [];
+const HISTORY_SECONDS = 300;
+function drawSparkline(stats) {
+  history.push({ at: stats.uptime_secs, rss: stats.rss_bytes });
+  while (history.length > 1 && history[0].at < stats.uptime_secs - HISTORY_SECONDS) history.shift();
+  const line = document.querySelector("[data-testid=rss-sparkline] polyline");
+  if (!line) return;
+  const values = history.map((h) => h.rss);
+  const min = Math.min(...values), max = Math.max(...values);
+  const span = Math.max(max - min, 1);
+  const step = 300 / Math.max(history.length - 1, 1);
+  line.setAttribute("points", history
+    .map((h, i) => `${(i * step).toFixed(1)},${(38 - ((h.rss - min) / span) * 36).toFixed(1)}`)
+    .join(" "));
+  document.querySelector("[data-testid=rss-range]").textContent =
+    `RSS over the last ${duration(Math.min(stats.uptime_secs, HISTORY_SECONDS))}: ${bytes(min)} – ${bytes(max)}`;
+}
+
 function render(stats) {
   for (const el of document.querySelectorAll("[data-stat]")) {
     const key = el.dataset.stat;
     const format = formats[key] || String;
     el.textContent = format(stats[key]);
   }
+  drawSparkline(stats);
+}
+
+// Filters the track list as you type: every word must appear in the title, folder or file name.
+function applySearch() {
+  const input = document.querySelector("[data-testid=search]");
+  const words = (input ? input.value : "").toLowerCase().split(/\s+/).filter(Boolean);
+  for (const track of document.querySelectorAll("[data-testid=track]")) {
+    track.hidden = !words.every((w) => track.dataset.search.includes(w));
+  }
+  for (const group of document.querySelectorAll("[data-testid=group]")) {
+    group.hidden = !group.querySelector("[data-testid=track]:not([hidden])");
+  }
+}
+
+function setUpSearch() {
+  const input = document.querySelector("[data-testid=search]");
+  if (!input) return;
+  input.addEventListener("input", applySearch);
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement;
+    if (event.key === "/" && !typing) {
+      event.preventDefault();
+      input.focus();
+    } else if (event.key === "Escape" && event.target === input) {
+      input.value = "";
+      applySearch();
+    }
+  });
 }
 
 // The folder changed: fetch the page again and swap in its track list, keeping every player that
@@ -41,6 +89,7 @@ async function refreshLibrary() {
   const subtitle = fresh.querySelector(".subtitle");
   if (subtitle) document.querySelector(".subtitle").textContent = subtitle.textContent;
   explainFailures();
+  applySearch();
 }
 
 function connect() {
@@ -79,5 +128,6 @@ function explainFailures() {
 
 document.addEventListener("DOMContentLoaded", () => {
   explainFailures();
+  setUpSearch();
   connect();
 });

@@ -196,6 +196,17 @@ impl Session {
         }
     }
 
+    /// Types text into the focused element as a keyboard would (one `input` event per character).
+    async fn type_text(&self, text: &str) {
+        use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+        for ch in text.chars() {
+            self.page
+                .execute(InsertTextParams::new(ch.to_string()))
+                .await
+                .unwrap();
+        }
+    }
+
     fn problems(&self) -> Vec<String> {
         self.journal.lock().unwrap().problems.clone()
     }
@@ -382,10 +393,12 @@ async fn clicking_play_advances_the_track_through_range_requests() {
         let player = Session::player("tone");
         s.wait_js("metadata", &format!("{player}.readyState >= 1"))
             .await;
-        // Click the play button: the leftmost control of the native player.
+        // Scroll the player into view, as a person would, and click its play button: the
+        // leftmost control of the native player.
         let bounds: (f64, f64, f64) = s
             .js(&format!(
-                "(r => [r.left, r.top, r.height])({player}.getBoundingClientRect())"
+                "({player}.scrollIntoView({{ block: 'center' }}), \
+                 (r => [r.left, r.top, r.height])({player}.getBoundingClientRect()))"
             ))
             .await;
         s.page
@@ -624,6 +637,35 @@ async fn tab_reaches_every_player_and_every_control_has_an_accessible_name() {
         }
         assert!(controls as u64 >= players * 2, "only {controls} controls in the accessibility tree");
         assert!(unnamed.is_empty(), "controls without an accessible name: {unnamed:?}");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn typing_in_search_filters_the_list_and_slash_focuses_it() {
+    scenario("search", async |s| {
+        s.open_index().await;
+        let visible = "[...document.querySelectorAll('[data-testid=track]')].filter(t => !t.hidden).map(t => t.dataset.name)";
+        s.key("/", "Slash", 191, false).await;
+        s.wait_js("/ to focus the search box", "document.activeElement.dataset.testid === 'search'").await;
+        s.type_text("ton").await;
+        assert_eq!(s.js::<Vec<String>>(visible).await, ["tone"]);
+        s.type_text("zzz").await;
+        assert!(s.js::<Vec<String>>(visible).await.is_empty());
+        s.key("Escape", "Escape", 27, false).await;
+        assert_eq!(s.js::<Vec<String>>(visible).await.len(), 4);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn the_memory_sparkline_draws_the_recent_samples() {
+    scenario("sparkline", async |s| {
+        s.open_index().await;
+        let points = "document.querySelector('[data-testid=rss-sparkline] polyline').getAttribute('points').trim().split(' ').filter(Boolean).length";
+        s.wait_js("three samples on the line", &format!("{points} >= 3")).await;
+        let caption: String = s.js("document.querySelector('[data-testid=rss-range]').textContent").await;
+        assert!(caption.contains("iB"), "{caption}");
     })
     .await;
 }
