@@ -126,8 +126,81 @@ function explainFailures() {
   }
 }
 
+// The current track: the one that started playing last. Next and previous follow the list as it is
+// shown (search filter included); a track that ends hands over to the next one.
+let current = null;
+const players = () => [...document.querySelectorAll("[data-testid=track]:not([hidden]) audio")];
+
+function play(audio) {
+  if (!audio) return;
+  for (const other of document.querySelectorAll("audio")) if (other !== audio) other.pause();
+  audio.play().catch(() => {});
+}
+
+function step(offset) {
+  const list = players();
+  const at = list.indexOf(current);
+  play(list[at === -1 ? 0 : (at + offset + list.length) % list.length]);
+}
+
+function showCurrent() {
+  const bar = document.querySelector("[data-testid=now-playing]");
+  const item = current && current.closest("[data-testid=track]");
+  if (!bar || !item) return;
+  bar.hidden = false;
+  const title = item.querySelector(".title").textContent;
+  const folder = item.closest("[data-testid=group]")?.querySelector(".folder")?.textContent || "";
+  bar.querySelector("[data-testid=now-title]").textContent = folder ? `${title} — ${folder}` : title;
+  if ("mediaSession" in navigator) {
+    navigator.mediaSession.metadata = new MediaMetadata({ title, album: folder, artwork: [{ src: "/static/favicon.svg", type: "image/svg+xml" }] });
+  }
+}
+
+function setUpPlayer() {
+  document.addEventListener("play", (event) => {
+    if (!(event.target instanceof HTMLAudioElement)) return;
+    current = event.target;
+    showCurrent();
+  }, true);
+  document.addEventListener("ended", (event) => {
+    if (event.target === current) step(1);
+  }, true);
+  const bar = document.querySelector("[data-testid=now-playing]");
+  bar?.addEventListener("click", (event) => {
+    const action = event.target.closest("button")?.dataset.action;
+    if (action === "previous") step(-1);
+    if (action === "next") step(1);
+    if (action === "toggle" && current) current.paused ? play(current) : current.pause();
+  });
+  document.addEventListener("keydown", (event) => {
+    const t = event.target;
+    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLButtonElement ||
+        t instanceof HTMLAudioElement || event.ctrlKey || event.metaKey || event.altKey) return;
+    const key = event.key;
+    if (key === " " && current) { event.preventDefault(); current.paused ? play(current) : current.pause(); }
+    else if (key === "ArrowLeft" && current) current.currentTime = Math.max(0, current.currentTime - 5);
+    else if (key === "ArrowRight" && current) current.currentTime = Math.min(current.duration || Infinity, current.currentTime + 5);
+    else if (key === "n" || key === "j") step(1);
+    else if (key === "p" || key === "k") step(-1);
+  });
+  if ("mediaSession" in navigator) {
+    // Next/previous rather than seek-forward/backward, so lock screens (iOS too) show skip buttons.
+    const handlers = {
+      play: () => current && play(current),
+      pause: () => current && current.pause(),
+      previoustrack: () => step(-1),
+      nexttrack: () => step(1),
+      seekto: (details) => { if (current) current.currentTime = details.seekTime; },
+    };
+    for (const [action, handler] of Object.entries(handlers)) {
+      try { navigator.mediaSession.setActionHandler(action, handler); } catch (_) { /* unsupported */ }
+    }
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   explainFailures();
   setUpSearch();
+  setUpPlayer();
   connect();
 });

@@ -669,3 +669,40 @@ async fn the_memory_sparkline_draws_the_recent_samples() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn keys_and_the_now_playing_bar_move_through_the_list_and_a_finished_track_plays_the_next() {
+    scenario("next_previous", async |s| {
+        s.open_index().await;
+        let playing = "[...document.querySelectorAll('audio')].filter(a => !a.paused).map(a => a.closest('[data-name]').dataset.name)";
+        let title = "document.querySelector('[data-testid=now-title]').textContent";
+        let tone = Session::player("tone");
+        s.js::<bool>(&format!("{tone}.play().then(() => true)")).await;
+        s.wait_js("the bar to show the track", &format!("{title} === 'tone'")).await;
+
+        s.key("n", "KeyN", 78, false).await;
+        s.wait_js("n to play the next track", &format!("{title} === 'voice'")).await;
+        s.wait_js("only the next track playing", &format!("JSON.stringify({playing}) === '[\"voice\"]'")).await;
+        s.key("p", "KeyP", 80, false).await;
+        s.wait_js("p to go back", &format!("{title} === 'tone'")).await;
+        s.key("k", "KeyK", 75, false).await;
+        s.wait_js("k to go back again", &format!("{title} === 'noise'")).await;
+
+        // The bar's buttons have names and work like the keys.
+        s.js::<bool>("(document.querySelector('[aria-label=\"Next track\"]').click(), true)").await;
+        s.wait_js("the Next button", &format!("{title} === 'tone'")).await;
+
+        // Space pauses and resumes the current track.
+        s.key(" ", "Space", 32, false).await;
+        s.wait_js("space to pause", &format!("{tone}.paused")).await;
+        s.key(" ", "Space", 32, false).await;
+        s.wait_js("space to resume", &format!("!{tone}.paused")).await;
+
+        // A track that ends hands over to the next one in the list.
+        s.js::<bool>(&format!("({tone}.currentTime = {tone}.duration - 0.3, true)")).await;
+        s.wait_js("the next track after the end", &format!("{title} === 'voice' && JSON.stringify({playing}) === '[\"voice\"]'"))
+            .await;
+        assert_eq!(s.problems(), Vec::<String>::new());
+    })
+    .await;
+}
