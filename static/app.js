@@ -89,6 +89,7 @@ async function refreshLibrary() {
   const subtitle = fresh.querySelector(".subtitle");
   if (subtitle) document.querySelector(".subtitle").textContent = subtitle.textContent;
   explainFailures();
+  restorePositions();
   applySearch();
 }
 
@@ -198,9 +199,63 @@ function setUpPlayer() {
   }
 }
 
+// Resume: each track's position and the current track are kept in this browser (localStorage) and
+// restored when the page loads again.
+const POSITIONS = "audio-streamer.positions";
+const CURRENT = "audio-streamer.current";
+function stored(key, fallback) {
+  try { return JSON.parse(localStorage.getItem(key)) ?? fallback; } catch (_) { return fallback; }
+}
+function store(key, value) {
+  try { localStorage.setItem(key, JSON.stringify(value)); } catch (_) { /* private mode, full quota */ }
+}
+const nameOf = (audio) => audio.closest("[data-name]")?.dataset.name;
+
+function rememberPosition(audio) {
+  const name = nameOf(audio);
+  if (!name || !Number.isFinite(audio.currentTime)) return;
+  const positions = stored(POSITIONS, {});
+  // A finished track starts from the beginning next time.
+  positions[name] = audio.ended ? 0 : Math.floor(audio.currentTime * 10) / 10;
+  store(POSITIONS, positions);
+}
+
+function setUpResume() {
+  let lastSave = 0;
+  document.addEventListener("timeupdate", (event) => {
+    if (!(event.target instanceof HTMLAudioElement) || Date.now() - lastSave < 1000) return;
+    lastSave = Date.now();
+    rememberPosition(event.target);
+  }, true);
+  for (const type of ["pause", "seeked", "ended"]) {
+    document.addEventListener(type, (event) => {
+      if (event.target instanceof HTMLAudioElement) rememberPosition(event.target);
+    }, true);
+  }
+  document.addEventListener("play", (event) => {
+    if (event.target instanceof HTMLAudioElement) store(CURRENT, nameOf(event.target));
+  }, true);
+  restorePositions();
+  const name = stored(CURRENT, null);
+  const audio = name && document.querySelector(`[data-name="${CSS.escape(name)}"] audio`);
+  if (audio) { current = audio; showCurrent(); }
+}
+
+function restorePositions() {
+  const positions = stored(POSITIONS, {});
+  for (const audio of document.querySelectorAll("audio:not([data-restored])")) {
+    audio.dataset.restored = "";
+    const at = positions[nameOf(audio)];
+    if (!at) continue;
+    const seek = () => { if (audio.currentTime < 0.1 && at < (audio.duration || Infinity)) audio.currentTime = at; };
+    if (audio.readyState >= 1) seek(); else audio.addEventListener("loadedmetadata", seek, { once: true });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   explainFailures();
   setUpSearch();
   setUpPlayer();
+  setUpResume();
   connect();
 });

@@ -706,3 +706,44 @@ async fn keys_and_the_now_playing_bar_move_through_the_list_and_a_finished_track
     })
     .await;
 }
+
+#[actix_web::test]
+async fn positions_and_the_current_track_are_restored_after_a_reload() {
+    scenario("resume", async |s| {
+        s.open_index().await;
+        let voice = Session::player("voice");
+        s.wait_js("metadata", &format!("{voice}.readyState >= 1"))
+            .await;
+        s.js::<bool>(&format!("{voice}.play().then(() => true)"))
+            .await;
+        s.js::<bool>(&format!("({voice}.currentTime = 7.5, true)"))
+            .await;
+        s.wait_js(
+            "playback past the seek",
+            &format!("{voice}.currentTime > 7.6"),
+        )
+        .await;
+        s.js::<bool>(&format!("({voice}.pause(), true)")).await;
+        let at: f64 = s.js(&format!("{voice}.currentTime")).await;
+
+        s.page.reload().await.unwrap();
+        s.wait_js(
+            "the position to come back",
+            &format!("{voice} && Math.abs({voice}.currentTime - {at}) < 0.3"),
+        )
+        .await;
+        s.wait_js(
+            "the current track to come back",
+            "document.querySelector('[data-testid=now-title]').textContent === 'voice'",
+        )
+        .await;
+        // Untouched tracks start at the beginning.
+        assert_eq!(
+            s.js::<f64>(&format!("{}.currentTime", Session::player("tone")))
+                .await,
+            0.0
+        );
+        assert_eq!(s.problems(), Vec::<String>::new());
+    })
+    .await;
+}
