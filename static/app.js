@@ -138,10 +138,26 @@ function play(audio) {
   audio.play().catch(() => {});
 }
 
-function step(offset) {
+let shuffle = false;
+let repeat = "off"; // "off" | "all" | "one"
+
+// Plays the track `offset` places away (a random other one when shuffling). At the end of the list,
+// `wrap` decides whether to start over: buttons and keys always do; auto-advance only with repeat.
+function step(offset, wrap = true) {
   const list = players();
   const at = list.indexOf(current);
-  play(list[at === -1 ? 0 : (at + offset + list.length) % list.length]);
+  if (shuffle && list.length > 1) {
+    const others = list.filter((a) => a !== current);
+    return play(others[Math.floor(Math.random() * others.length)]);
+  }
+  const next = at === -1 ? 0 : at + offset;
+  if (!wrap && (next < 0 || next >= list.length)) return;
+  play(list[(next + list.length) % list.length]);
+}
+
+function trackEnded() {
+  if (repeat === "one") { current.currentTime = 0; play(current); }
+  else step(1, repeat === "all");
 }
 
 function showCurrent() {
@@ -164,7 +180,7 @@ function setUpPlayer() {
     showCurrent();
   }, true);
   document.addEventListener("ended", (event) => {
-    if (event.target === current) step(1);
+    if (event.target === current) trackEnded();
   }, true);
   const bar = document.querySelector("[data-testid=now-playing]");
   bar?.addEventListener("click", (event) => {
@@ -172,6 +188,16 @@ function setUpPlayer() {
     if (action === "previous") step(-1);
     if (action === "next") step(1);
     if (action === "toggle" && current) current.paused ? play(current) : current.pause();
+    if (action === "shuffle") {
+      shuffle = !shuffle;
+      event.target.closest("button").setAttribute("aria-pressed", String(shuffle));
+    }
+    if (action === "repeat") {
+      repeat = { off: "all", all: "one", one: "off" }[repeat];
+      const button = event.target.closest("button");
+      button.dataset.repeat = repeat;
+      button.setAttribute("aria-label", `Repeat: ${repeat === "one" ? "this track" : repeat}`);
+    }
   });
   document.addEventListener("keydown", (event) => {
     const t = event.target;

@@ -747,3 +747,90 @@ async fn positions_and_the_current_track_are_restored_after_a_reload() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn shuffle_and_repeat_change_what_plays_next() {
+    scenario("shuffle_repeat", async |s| {
+        s.open_index().await;
+        let title = "document.querySelector('[data-testid=now-title]').textContent";
+        let click = |label: &str| {
+            format!("(document.querySelector('[aria-label^=\"{label}\"]').click(), true)")
+        };
+        let voice = Session::player("voice");
+        // Repeat off: the last track ending stops playback.
+        s.js::<bool>(&format!("{voice}.play().then(() => true)"))
+            .await;
+        s.wait_js("voice current", &format!("{title} === 'voice'"))
+            .await;
+        s.js::<bool>(&format!(
+            "({voice}.currentTime = {voice}.duration - 0.3, true)"
+        ))
+        .await;
+        s.wait_js("the last track to end", &format!("{voice}.ended"))
+            .await;
+        assert_eq!(
+            s.js::<u64>("[...document.querySelectorAll('audio')].filter(a => !a.paused).length")
+                .await,
+            0
+        );
+
+        // Repeat one (off -> all -> one): the track starts over.
+        s.js::<bool>(&click("Repeat")).await;
+        s.js::<bool>(&click("Repeat")).await;
+        assert_eq!(
+            s.js::<String>(
+                "document.querySelector('[data-action=repeat]').getAttribute('aria-label')"
+            )
+            .await,
+            "Repeat: this track"
+        );
+        s.js::<bool>(&format!("{voice}.play().then(() => true)"))
+            .await;
+        s.js::<bool>(&format!(
+            "({voice}.currentTime = {voice}.duration - 0.3, true)"
+        ))
+        .await;
+        s.wait_js(
+            "the same track to start over",
+            &format!("!{voice}.paused && {voice}.currentTime < 2 && {title} === 'voice'"),
+        )
+        .await;
+
+        // Shuffle: next picks another track.
+        s.js::<bool>(&click("Shuffle")).await;
+        assert_eq!(
+            s.js::<String>(
+                "document.querySelector('[data-action=shuffle]').getAttribute('aria-pressed')"
+            )
+            .await,
+            "true"
+        );
+        for _ in 0..3 {
+            let before: String = s.js(title).await;
+            s.key("n", "KeyN", 78, false).await;
+            s.wait_js("another track", &format!("{title} !== {before:?}"))
+                .await;
+        }
+        assert_eq!(s.problems(), Vec::<String>::new());
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn the_page_fits_a_phone_screen() {
+    scenario("phone", async |s| {
+        use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+        s.page.execute(SetDeviceMetricsOverrideParams::new(375, 740, 2.0, true)).await.unwrap();
+        s.open_index().await;
+        assert_eq!(s.js::<u64>("screen.width").await, 375, "phone emulation is on");
+        // With a mobile viewport, a page wider than the screen would widen the layout viewport
+        // (and be shown zoomed out), so compare with the phone's width itself.
+        let width: f64 = s.js("document.documentElement.scrollWidth").await;
+        assert!(width <= 375.0, "the page is {width} px wide on a 375 px phone");
+        let players_fit: bool = s
+            .js("[...document.querySelectorAll('audio')].every(a => a.getBoundingClientRect().right <= 375)")
+            .await;
+        assert!(players_fit, "a player sticks out of a phone-sized screen");
+    })
+    .await;
+}
