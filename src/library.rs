@@ -8,7 +8,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
@@ -42,13 +42,23 @@ pub enum LibraryError {
 }
 
 /// One playable file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Track {
     /// The name the track is requested by: its path under the folder, `/`-separated, without extension
     /// (`jazz/take five`); with the extension when another file shares the stem (`test.mp3`).
     pub name: String,
-    /// What the page shows: the file stem.
+    /// What the page shows: the title tag, or the file stem when there is none.
     pub title: String,
+    /// The artist tag.
+    pub artist: Option<String>,
+    /// The album tag.
+    pub album: Option<String>,
+    /// The track-number tag.
+    pub track_number: Option<u32>,
+    /// Playing time, from the file's headers.
+    pub duration_secs: Option<f64>,
+    /// The file could not be parsed as audio (it is still listed and served as it is).
+    pub unreadable: bool,
     /// The subfolder it lives in (`""` at the top level).
     pub folder: String,
     /// The file name with its extension.
@@ -67,6 +77,9 @@ pub struct Track {
     /// Preference among files sharing a stem.
     #[serde(skip)]
     rank: usize,
+    /// Modification time when scanned: with `size`, decides whether tags must be read again.
+    #[serde(skip)]
+    modified: Option<SystemTime>,
 }
 
 /// A scanned snapshot of the audio folder.
@@ -83,6 +96,12 @@ impl Library {
     /// (symlinked folders are never entered, which also rules out loops). An unreadable subfolder is
     /// logged and skipped; only an unreadable `root` is an error.
     pub fn scan(root: &Path) -> Result<Self, LibraryError> {
+        Self::rescan(root, &Self::default())
+    }
+
+    /// Like [`Library::scan`], reusing `previous`'s tags for files whose size and modification time
+    /// have not changed, so a rescan reads tags only from new or changed files.
+    pub fn rescan(root: &Path, previous: &Library) -> Result<Self, LibraryError> {
         let unreadable = |source| LibraryError::Unreadable {
             path: root.to_owned(),
             source,
@@ -121,7 +140,7 @@ impl Library {
                 }
             }
         }
-        Ok(Self::from_files(found))
+        Ok(Self::from_files(found, previous))
     }
 
     /// Every track, sorted by folder then title.
@@ -135,7 +154,12 @@ impl Library {
         self.index.get(name).map(|&i| &self.tracks[i])
     }
 
-    fn from_files(mut files: Vec<Candidate>) -> Self {
+    fn from_files(mut files: Vec<Candidate>, previous: &Library) -> Self {
+        let known: HashMap<&Path, &Track> = previous
+            .tracks
+            .iter()
+            .map(|t| (t.path.as_path(), t))
+            .collect();
         // Within a group of files sharing a stem, the preferred format comes first.
         files.sort_by(|a, b| {
             (&a.key, a.format.rank, &a.relative).cmp(&(&b.key, b.format.rank, &b.relative))
@@ -148,10 +172,24 @@ impl Library {
             .into_iter()
             .map(|file| {
                 let shared = group_sizes[&file.key] > 1;
-                Track::new(file, shared)
+                let tags = match known.get(file.path.as_path()) {
+                    Some(t) if t.size == file.size && t.modified == file.modified => Tags::of(t),
+                    _ => Tags::read(&file.path),
+                };
+                Track::new(file, shared, tags)
             })
             .collect();
-        tracks.sort_by(|a, b| (&a.folder, &a.title, &a.name).cmp(&(&b.folder, &b.title, &b.name)));
+        tracks.sort_by(|a, b| {
+            let key = |t: &Track| {
+                (
+                    t.folder.clone(),
+                    t.track_number.unwrap_or(u32::MAX),
+                    t.title.clone(),
+                    t.name.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
 
         let mut index = HashMap::with_capacity(tracks.len() * 2);
         // Aliases first, so that exact names overwrite any alias that happens to equal them.
@@ -184,7 +222,63 @@ struct Candidate {
     key: String,
     path: PathBuf,
     size: u64,
+    modified: Option<SystemTime>,
     format: AudioFormat,
+}
+
+/// What a file's tags and headers say, read with lofty.
+#[derive(Debug, Default)]
+struct Tags {
+    title: Option<String>,
+    artist: Option<String>,
+    album: Option<String>,
+    track_number: Option<u32>,
+    duration_secs: Option<f64>,
+    unreadable: bool,
+}
+
+impl Tags {
+    /// Reads the primary (else first) tag and the duration. A file lofty cannot parse is marked
+    /// unreadable and keeps its file name; nothing here can stop the scan.
+    fn read(path: &Path) -> Self {
+        use lofty::file::{AudioFile as _, TaggedFileExt as _};
+        use lofty::tag::Accessor as _;
+        let Ok(file) = lofty::read_from_path(path) else {
+            log::warn!(
+                "cannot read tags of {}; listing it by file name",
+                path.display()
+            );
+            return Self {
+                unreadable: true,
+                ..Self::default()
+            };
+        };
+        let text = |v: Option<std::borrow::Cow<'_, str>>| {
+            v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+        };
+        let duration = file.properties().duration().as_secs_f64();
+        let tag = file.primary_tag().or_else(|| file.first_tag());
+        Self {
+            title: tag.and_then(|t| text(t.title())),
+            artist: tag.and_then(|t| text(t.artist())),
+            album: tag.and_then(|t| text(t.album())),
+            track_number: tag.and_then(|t| t.track()),
+            duration_secs: (duration > 0.0).then_some(duration),
+            unreadable: false,
+        }
+    }
+
+    /// The tags already read for `track`.
+    fn of(track: &Track) -> Self {
+        Self {
+            title: Some(track.title.clone()),
+            artist: track.artist.clone(),
+            album: track.album.clone(),
+            track_number: track.track_number,
+            duration_secs: track.duration_secs,
+            unreadable: track.unreadable,
+        }
+    }
 }
 
 /// Checks one non-directory entry: an audio file (or a symlink to one inside `root`) with a UTF-8 path.
@@ -222,12 +316,13 @@ fn candidate(root: &Path, path: &Path, is_symlink: bool) -> Option<Candidate> {
         key,
         path: target,
         size: metadata.len(),
+        modified: metadata.modified().ok(),
         format,
     })
 }
 
 impl Track {
-    fn new(file: Candidate, shared_stem: bool) -> Self {
+    fn new(file: Candidate, shared_stem: bool, tags: Tags) -> Self {
         let name = if shared_stem {
             file.relative.clone()
         } else {
@@ -237,10 +332,12 @@ impl Track {
             Some((folder, file_name)) => (folder.to_owned(), file_name.to_owned()),
             None => (String::new(), file.relative.clone()),
         };
-        let title = file_name
-            .rsplit_once('.')
-            .map_or(file_name.as_str(), |(stem, _)| stem)
-            .to_owned();
+        let title = tags.title.unwrap_or_else(|| {
+            file_name
+                .rsplit_once('.')
+                .map_or(file_name.as_str(), |(stem, _)| stem)
+                .to_owned()
+        });
         let url = name
             .split('/')
             .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
@@ -250,12 +347,18 @@ impl Track {
             url: format!("/audio/{url}"),
             name,
             title,
+            artist: tags.artist,
+            album: tags.album,
+            track_number: tags.track_number,
+            duration_secs: tags.duration_secs,
+            unreadable: tags.unreadable,
             folder,
             file_name,
             size: file.size,
             mime: file.format.mime.to_string(),
             format: file.format.label,
             rank: file.format.rank,
+            modified: file.modified,
             path: file.path,
         }
     }
@@ -313,7 +416,7 @@ impl SharedLibrary {
     /// previous snapshot stays (its files then answer 404 one by one) and the problem is logged.
     pub fn rescan(&self) -> Arc<Library> {
         *self.last_scan.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        match Library::scan(&self.root) {
+        match Library::rescan(&self.root, &self.snapshot()) {
             Ok(library) => {
                 let library = Arc::new(library);
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&library);
@@ -446,6 +549,97 @@ mod tests {
         assert_eq!(names(&shared.rescan()), ["one", "two"]);
         fs::remove_dir_all(&root).unwrap();
         assert_eq!(names(&shared.rescan()), ["one", "two"]);
+    }
+
+    /// A real WAV file of `seconds` of silence, made with hound.
+    fn wav(path: &Path, seconds: u32) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut writer = hound::WavWriter::create(path, spec).unwrap();
+        for _ in 0..seconds * 8000 {
+            writer.write_sample(0i16).unwrap();
+        }
+        writer.finalize().unwrap();
+    }
+
+    /// Writes an ID3v2 tag into `path` with lofty.
+    fn tag(path: &Path, title: &str, artist: &str, album: &str, track: u32) {
+        use lofty::config::WriteOptions;
+        use lofty::tag::{Accessor as _, Tag, TagExt as _, TagType};
+        let mut tag = Tag::new(TagType::Id3v2);
+        tag.set_title(title.into());
+        tag.set_artist(artist.into());
+        tag.set_album(album.into());
+        tag.set_track(track);
+        tag.save_to_path(path, WriteOptions::default()).unwrap();
+    }
+
+    #[test]
+    fn tags_give_title_artist_album_track_and_duration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jazz/01 take.wav");
+        wav(&path, 3);
+        tag(&path, "Take Five", "Quartet", "Time Out", 1);
+        let library = Library::scan(dir.path()).unwrap();
+        let track = library.get("jazz/01 take").unwrap();
+        assert_eq!(track.title, "Take Five");
+        assert_eq!(track.artist.as_deref(), Some("Quartet"));
+        assert_eq!(track.album.as_deref(), Some("Time Out"));
+        assert_eq!(track.track_number, Some(1));
+        assert!(
+            (track.duration_secs.unwrap() - 3.0).abs() < 0.1,
+            "{:?}",
+            track.duration_secs
+        );
+        assert!(!track.unreadable);
+    }
+
+    #[test]
+    fn missing_tags_fall_back_to_the_file_name_and_corrupt_files_are_listed_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        wav(&dir.path().join("plain.wav"), 1);
+        fs::write(
+            dir.path().join("broken.mp3"),
+            b"this is not an mp3 at all, just text",
+        )
+        .unwrap();
+        fs::write(dir.path().join("empty.flac"), b"").unwrap();
+        let library = Library::scan(dir.path()).unwrap();
+        let plain = library.get("plain").unwrap();
+        assert_eq!(
+            (plain.title.as_str(), plain.artist.as_deref()),
+            ("plain", None)
+        );
+        assert!(plain.duration_secs.is_some() && !plain.unreadable);
+        for name in ["broken", "empty"] {
+            let track = library.get(name).unwrap();
+            assert_eq!(track.title, name);
+            assert!(track.unreadable, "{name} should be marked unreadable");
+        }
+    }
+
+    #[test]
+    fn a_rescan_reads_tags_again_only_for_changed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("song.wav");
+        wav(&path, 1);
+        tag(&path, "First", "A", "B", 1);
+        let first = Library::scan(dir.path()).unwrap();
+        assert_eq!(first.get("song").unwrap().title, "First");
+        // Unchanged: the previous snapshot's tags are reused (even if reading would differ now).
+        let mut stale = Library::rescan(dir.path(), &first).unwrap();
+        assert_eq!(stale.get("song").unwrap().title, "First");
+        // Changed (new size and time): read again.
+        std::thread::sleep(Duration::from_millis(20));
+        wav(&path, 2);
+        tag(&path, "Second", "A", "B", 1);
+        stale = Library::rescan(dir.path(), &stale).unwrap();
+        assert_eq!(stale.get("song").unwrap().title, "Second");
     }
 
     proptest::proptest! {

@@ -20,6 +20,12 @@ struct Group {
 struct Row {
     track: Track,
     size: String,
+    artist: String,
+    album: String,
+    /// "Artist — Album", whichever are known.
+    byline: String,
+    /// "3:07", when the duration is known.
+    length: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -42,9 +48,24 @@ pub async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Respond
     let library = state.library.rescan();
     let mut groups: Vec<Group> = Vec::new();
     for track in library.tracks() {
+        let artist = track.artist.clone().unwrap_or_default();
+        let album = track.album.clone().unwrap_or_default();
+        let byline = [artist.as_str(), album.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" — ");
+        let length = track.duration_secs.map_or_else(String::new, |secs| {
+            let secs = secs.round() as u64;
+            format!("{}:{:02}", secs / 60, secs % 60)
+        });
         let row = Row {
             size: human_bytes(track.size),
             track: track.clone(),
+            artist,
+            album,
+            byline,
+            length,
         };
         match groups.last_mut() {
             Some(group) if group.folder == track.folder => group.tracks.push(row),

@@ -167,9 +167,12 @@ function showCurrent() {
   bar.hidden = false;
   const title = item.querySelector(".title").textContent;
   const folder = item.closest("[data-testid=group]")?.querySelector(".folder")?.textContent || "";
-  bar.querySelector("[data-testid=now-title]").textContent = folder ? `${title} — ${folder}` : title;
+  const artist = item.dataset.artist || "";
+  const album = item.dataset.album || folder;
+  const by = artist || folder;
+  bar.querySelector("[data-testid=now-title]").textContent = by ? `${title} — ${by}` : title;
   if ("mediaSession" in navigator) {
-    navigator.mediaSession.metadata = new MediaMetadata({ title, album: folder, artwork: [{ src: "/static/favicon.svg", type: "image/svg+xml" }] });
+    navigator.mediaSession.metadata = new MediaMetadata({ title, artist, album, artwork: [{ src: "/static/favicon.svg", type: "image/svg+xml" }] });
   }
 }
 

@@ -155,10 +155,37 @@ async fn the_json_apis_describe_tracks_and_stats() {
     assert_eq!(track["mime"], "audio/wav");
     assert_eq!(track["size"], bytes.len() as u64);
     assert!(track.get("path").is_none(), "server paths stay private");
+    assert!(track["artist"].is_null() && track["album"].is_null());
+    assert_eq!(track["unreadable"], false);
+    assert!((track["duration_secs"].as_f64().unwrap() - 0.01).abs() < 0.005);
 
     let res = test::call_service(&app, TestRequest::get().uri("/api/stats").to_request()).await;
     let stats: serde_json::Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
     assert!(stats["rss_bytes"].as_u64().unwrap() > 1024 * 1024);
     assert!(stats["virtual_bytes"].as_u64().unwrap() >= stats["rss_bytes"].as_u64().unwrap());
     assert_eq!(stats["active_streams"], 0);
+}
+
+#[actix_web::test]
+async fn tagged_tracks_show_their_title_artist_album_and_length() {
+    use lofty::config::WriteOptions;
+    use lofty::tag::{Accessor as _, Tag, TagExt as _, TagType};
+    let fixture = Fixture::new();
+    fixture.wav("01.wav", 65.0);
+    let mut tag = Tag::new(TagType::Id3v2);
+    tag.set_title("So What".into());
+    tag.set_artist("Sextet".into());
+    tag.set_album("Kind of Blue".into());
+    tag.save_to_path(fixture.audio_dir().join("01.wav"), WriteOptions::default())
+        .unwrap();
+    let app = app!(fixture);
+    let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
+    let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert!(html.contains(">So What<"), "title from the tag");
+    assert!(html.contains("Sextet — Kind of Blue"), "byline");
+    assert!(html.contains("1:05"), "length");
+    assert!(
+        html.contains("src=\"/audio/01\""),
+        "still streamed by its file name"
+    );
 }
