@@ -407,28 +407,12 @@ impl Server {
 
     /// A `/proc/<pid>/status` figure summed over the server's processes, KiB.
     fn status_kib(&self, field: &str) -> u64 {
-        self.pids()
-            .iter()
-            .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-            .filter_map(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix(field))
-                    .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
-            })
-            .sum()
+        status_kib(&self.pids(), field)
     }
 
     /// Resident memory of the server (all its processes), KiB.
     fn rss_kib(&self) -> u64 {
-        self.pids()
-            .iter()
-            .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-            .filter_map(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .map(|v| v.trim().trim_end_matches(" kB").parse::<u64>().unwrap())
-            })
-            .sum()
+        self.status_kib("VmRSS:")
     }
 
     /// CPU seconds (user + system) used by the server's processes so far.
@@ -456,6 +440,18 @@ impl Drop for Server {
             .status();
         let _ = self.child.wait();
     }
+}
+
+/// A `/proc/<pid>/status` figure (`"VmRSS:"`, `"RssAnon:"`) summed over `pids`, KiB.
+fn status_kib(pids: &[u32], field: &str) -> u64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .filter_map(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
+        })
+        .sum()
 }
 
 fn nginx_binary() -> Option<PathBuf> {
@@ -486,16 +482,7 @@ fn sample_peak(server: &Server, running: Arc<AtomicBool>) -> std::thread::JoinHa
     std::thread::spawn(move || {
         let mut peak = 0;
         while running.load(Ordering::Relaxed) {
-            let rss: u64 = pids
-                .iter()
-                .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-                .filter_map(|s| {
-                    s.lines()
-                        .find_map(|l| l.strip_prefix("VmRSS:"))
-                        .map(|v| v.trim().trim_end_matches(" kB").parse::<u64>().unwrap())
-                })
-                .sum();
-            peak = peak.max(rss);
+            peak = peak.max(status_kib(&pids, "VmRSS:"));
             std::thread::sleep(Duration::from_millis(100));
         }
         peak

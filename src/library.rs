@@ -179,17 +179,7 @@ impl Library {
                 Track::new(file, shared, tags)
             })
             .collect();
-        tracks.sort_by(|a, b| {
-            let key = |t: &Track| {
-                (
-                    t.folder.clone(),
-                    t.track_number.unwrap_or(u32::MAX),
-                    t.title.clone(),
-                    t.name.clone(),
-                )
-            };
-            key(a).cmp(&key(b))
-        });
+        tracks.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
 
         let mut index = HashMap::with_capacity(tracks.len() * 2);
         // Aliases first, so that exact names overwrite any alias that happens to equal them.
@@ -211,6 +201,16 @@ impl Library {
         }
         Self { tracks, index }
     }
+}
+
+/// Page order: by folder, then track number (untagged last), then title.
+fn sort_key(t: &Track) -> (&str, u32, &str, &str) {
+    (
+        &t.folder,
+        t.track_number.unwrap_or(u32::MAX),
+        &t.title,
+        &t.name,
+    )
 }
 
 /// A file that passed the scan's filters, before names are assigned.
