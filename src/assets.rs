@@ -2,7 +2,7 @@
 //! server is one file that works offline. Served with a content-hash `ETag` and revalidated on each use.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use rust_embed::RustEmbed;
 
 use crate::error::Error;
@@ -29,15 +29,7 @@ pub async fn serve(req: HttpRequest, file: web::Path<String>) -> Result<HttpResp
     res.insert_header(header::ETag(etag.clone()))
         // Always revalidate: a new binary may ship new assets under the same name.
         .insert_header((header::CACHE_CONTROL, "no-cache"));
-    let fresh = match req.headers().get(header::IF_NONE_MATCH) {
-        Some(value) => value
-            .to_str()
-            .unwrap_or_default()
-            .split(',')
-            .any(|tag| tag.trim() == etag.to_string() || tag.trim() == "*"),
-        None => false,
-    };
-    if fresh {
+    if not_modified(&req, &etag) {
         return Ok(res
             .status(actix_web::http::StatusCode::NOT_MODIFIED)
             .finish());
@@ -46,4 +38,14 @@ pub async fn serve(req: HttpRequest, file: web::Path<String>) -> Result<HttpResp
     Ok(res
         .insert_header((header::CONTENT_TYPE, mime.to_string()))
         .body(asset.data.into_owned()))
+}
+
+/// Whether the request's `If-None-Match` names `etag` (or `*`): the client's copy is current
+/// (RFC 9110 §13.1.2, weak comparison).
+pub fn not_modified(req: &HttpRequest, etag: &header::EntityTag) -> bool {
+    match req.get_header::<header::IfNoneMatch>() {
+        Some(header::IfNoneMatch::Any) => true,
+        Some(header::IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(etag)),
+        None => false,
+    }
 }

@@ -11,6 +11,7 @@
 //! - the bytes go out through [`crate::pump`], which is frugal with memory and counted in the stats.
 
 use std::io;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -25,7 +26,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::AppState;
 use crate::error::Error;
-use crate::library::Track;
+use crate::library::Library;
 use crate::pump::FileBody;
 use crate::range;
 use crate::socket::ConnSocket;
@@ -54,13 +55,13 @@ async fn respond(req: &mut ServiceRequest) -> Result<actix_web::HttpResponse, Er
         unreachable!("the route table always registers AppState");
     };
     let raw = req.match_info().get("name").unwrap_or_default();
-    let track = find(&state, raw).ok_or(Error::NotFound)?;
+    let (path, mime) = find(&state, raw).await.ok_or(Error::NotFound)?;
     if state.counters.active_streams() >= state.limits.max_streams {
         return Err(Error::Busy);
     }
 
     // Opening is one syscall on an already-resolved path: cheaper inline than a blocking-pool hop.
-    let file = NamedFile::open(&track.path).map_err(Error::from_open)?;
+    let file = NamedFile::open(&path).map_err(Error::from_open)?;
     let range = range::classify(req.headers().get(header::RANGE).map(|v| v.as_bytes()));
     // RFC 9110 §14.2 lets a server ignore Range. It is ignored when malformed or multiple (see
     // `range`), and for an empty file, where there is nothing to slice.
@@ -69,7 +70,7 @@ async fn respond(req: &mut ServiceRequest) -> Result<actix_web::HttpResponse, Er
     }
     // The pump reads through its own handle; NamedFile's is closed with the body it would have sent.
     let handle = file.file().try_clone()?;
-    let file = file.set_content_type(track.mime.parse().unwrap_or(mime_guess::mime::STAR_STAR));
+    let file = file.set_content_type(mime.parse().unwrap_or(mime_guess::mime::STAR_STAR));
     let res = file.into_response(req.request());
 
     if *req.method() == Method::HEAD {
@@ -106,17 +107,28 @@ fn range_start(value: &str) -> Option<u64> {
         .ok()
 }
 
-/// Looks `raw` up in the library, rescanning once (rate-limited) on a miss so new files are found.
-fn find(state: &AppState, raw: &str) -> Option<Track> {
-    let name = percent_decode_str(raw).decode_utf8().ok()?;
-    if let Some(track) = state.library.snapshot().get(&name) {
-        return Some(track.clone());
+/// Looks `raw` up in the library: the track's file and `Content-Type`. On a miss, rescans once
+/// (rate-limited, on the blocking pool) so a file added since the last scan is found.
+async fn find(state: &AppState, raw: &str) -> Option<(PathBuf, String)> {
+    let name = decode_name(raw)?;
+    let found = |library: &Library| {
+        let track = library.get(&name)?;
+        Some((track.path.clone(), track.mime.clone()))
+    };
+    if let Some(found) = found(&state.library.snapshot()) {
+        return Some(found);
     }
-    state
-        .library
-        .rescan_if_older_than(RESCAN_ON_MISS_AFTER)
-        .get(&name)
-        .cloned()
+    let library = Arc::clone(&state.library);
+    let rescanned = web::block(move || library.rescan_if_older_than(RESCAN_ON_MISS_AFTER))
+        .await
+        .ok()?;
+    found(&rescanned)
+}
+
+/// A track name from the raw (still percent-encoded) path after `/audio/` or `/art/`, fully
+/// decoded: `%2F` becomes `/`, which is harmless because names are only ever looked up.
+pub fn decode_name(raw: &str) -> Option<String> {
+    Some(percent_decode_str(raw).decode_utf8().ok()?.into_owned())
 }
 
 /// The body of a `HEAD` response: announces the size, sends nothing, reads nothing.

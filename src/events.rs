@@ -37,7 +37,7 @@ pub async fn subscribe(
         Some(state.watchdog.watch(fd))
     });
     let stats = state.stats.clone();
-    let mut versions = state.library_version.clone();
+    let mut versions = state.library.subscribe();
     versions.mark_unchanged();
     // The guards live inside the stream: when the client goes away, actix drops the body, and
     // with it the guards, so the subscriber count drops at once.
@@ -58,7 +58,7 @@ pub async fn subscribe(
                 watch.progressed();
             }
             let event = if library_changed {
-                let version = *versions.borrow_and_update();
+                let version = versions.borrow_and_update().version;
                 sse::Data::new(version.to_string()).event("library")
             } else {
                 let snapshot = stats.borrow_and_update().clone();

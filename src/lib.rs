@@ -1,12 +1,13 @@
 //! audio-streamer: a small, memory-frugal audio streaming server with its own web player.
 //!
 //! [`routes`] is the one route table, used by `main` and by every test; [`start`] binds and runs it.
-//! The domain ([`library`], [`media`], [`stats`]) knows nothing of actix; the handlers in
-//! [`audio`], [`pages`], [`events`] and [`assets`] stay thin.
+//! The domain ([`library`], [`tags`], [`media`], [`stats`]) knows nothing of actix; the handlers in
+//! [`audio`], [`art`], [`pages`], [`events`] and [`assets`] stay thin.
 
 #![deny(unsafe_code)] // allowed in one module, `sys`, which says why each call is sound
 #![deny(missing_docs)]
 
+pub mod art;
 pub mod assets;
 pub mod audio;
 pub mod config;
@@ -20,12 +21,14 @@ pub mod range;
 pub mod socket;
 pub mod stats;
 pub mod sys;
+pub mod tags;
 pub mod watchdog;
 pub mod watcher;
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -42,10 +45,9 @@ use crate::stats::{Counters, Sampler, Snapshot};
 pub struct AppState {
     /// The scanned audio folder.
     pub library: Arc<SharedLibrary>,
-    /// Bumped whenever the watcher finds the track list changed.
-    pub library_version: watch::Receiver<u64>,
-    /// Watches the audio folder (live updates stop when it is dropped).
-    _watcher: Option<notify::RecommendedWatcher>,
+    /// Watches the audio folder (live updates stop when it is dropped); `None` when the OS would
+    /// not watch it, and then page loads trigger rescans instead.
+    watcher: Option<notify::RecommendedWatcher>,
     /// Live counters the handlers update.
     pub counters: Arc<Counters>,
     /// The latest stats sample.
@@ -57,12 +59,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Scans the audio folder and starts the stats sampler on the current runtime. The sampler
-    /// stops by itself once the state (and every SSE subscriber) is gone.
+    /// Checks the audio folder, then starts its first scan in the background (the library fills
+    /// in while the server already answers), its watcher, and the stats sampler on the current
+    /// runtime. The sampler stops by itself once the state (and every SSE subscriber) is gone.
     pub fn new(config: &Config) -> Result<web::Data<Self>, LibraryError> {
         let library = Arc::new(SharedLibrary::open(&config.audio_dir)?);
-        let (version_tx, library_version) = watch::channel(0);
-        let watcher = watcher::watch_folder(&config.audio_dir, Arc::clone(&library), version_tx)
+        log::info!("scanning {} in the background", config.audio_dir.display());
+        let scanning = Arc::clone(&library);
+        tokio::task::spawn_blocking(move || scanning.rescan());
+        let watcher = watcher::watch_folder(&config.audio_dir, Arc::clone(&library))
             .map_err(|err| {
                 log::warn!(
                     "not watching {}: {err}; reload the page to see new files",
@@ -74,17 +79,28 @@ impl AppState {
         let mut sampler = Sampler::new(Arc::clone(&counters));
         let (tx, rx) = watch::channel(sampler.sample());
         tokio::spawn(sampler.run(config.stats_interval, config.log_interval, tx));
-        let watchdog = watchdog::Watchdog::new(config.send_timeout);
+        let watchdog = watchdog::Watchdog::new(config.send_timeout, Arc::clone(&counters));
         tokio::spawn(Arc::clone(&watchdog).run());
         Ok(web::Data::new(Self {
             library,
-            library_version,
-            _watcher: watcher,
+            watcher,
             counters,
             stats: rx,
             limits: config.limits,
             watchdog,
         }))
+    }
+
+    /// Without a watcher, asks for a rescan in the background (at most one a second), so a file
+    /// dropped into the folder still shows up on the next page load; open pages hear of it over
+    /// `/events`.
+    pub fn refresh_if_unwatched(&self) {
+        if self.watcher.is_none() {
+            let library = Arc::clone(&self.library);
+            tokio::task::spawn_blocking(move || {
+                library.rescan_if_older_than(Duration::from_secs(1))
+            });
+        }
     }
 }
 
@@ -94,6 +110,7 @@ impl AppState {
 /// |---|---|
 /// | `GET /` | the player page |
 /// | `GET /audio/<name>` | a track, range-aware |
+/// | `GET /art/<name>` | a track's cover (embedded, or its folder's `cover.jpg`) |
 /// | `GET /events` | live stats (SSE) |
 /// | `GET /api/stats` | the latest stats (JSON) |
 /// | `GET /api/tracks` | the track list (JSON) |
@@ -110,6 +127,7 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig
             .service(resource("/api/stats").route(get_or_head().to(events::latest)))
             .service(resource("/events").route(web::get().to(events::subscribe)))
             .service(resource("/static/{file}").route(get_or_head().to(assets::serve)))
+            .service(resource(art::ROUTE).route(get_or_head().to(art::serve)))
             .service(web::service(audio::ROUTE).finish(actix_web::dev::fn_service(audio::serve)))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(Error::NotFound)

@@ -1,22 +1,35 @@
-//! The music library: which files under the audio folder are tracks, and which track a request name means.
+//! The music library: which files under the audio folder are tracks, what their tags say, which
+//! cover each has, and which track a request name means.
 //!
 //! A request name resolves only by lookup in the scanned set, never by joining it onto a path, so no
-//! name, however encoded, can reach a file outside the folder. Framework-free; handlers call [`Library::get`].
+//! name, however encoded, can reach a file outside the folder. Framework-free; handlers call
+//! [`Library::get`]. [`SharedLibrary`] scans on a blocking thread and publishes snapshots as it goes.
 
 use std::collections::HashMap;
 use std::fs;
+use std::hash::{Hash as _, Hasher as _};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
+use tokio::sync::watch;
 
 use crate::media::{AudioFormat, audio_format};
+use crate::tags::Tags;
 
 /// How deep the scan descends into subfolders.
 const MAX_DEPTH: usize = 16;
+
+/// How often a long scan logs its progress and shows open pages what it has found so far.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// Image files that give their folder's tracks a cover when the tracks carry none, most preferred
+/// first (matched without case, any of [`FOLDER_ART_EXTENSIONS`]).
+const FOLDER_ART_NAMES: &[&str] = &["cover", "folder", "front", "album"];
+const FOLDER_ART_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif"];
 
 /// Characters kept as-is in a URL path segment (RFC 3986 "unreserved"); everything else is encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -71,15 +84,48 @@ pub struct Track {
     pub format: String,
     /// The URL that streams it, percent-encoded (`/audio/jazz/take%20five`).
     pub url: String,
+    /// The URL of its cover (`/art/jazz/take%20five?v=…`), embedded or from its folder; the `v`
+    /// changes whenever the image may have, so browsers may cache each version for good.
+    pub art: Option<String>,
+    /// Where the cover comes from (never sent to clients).
+    #[serde(skip)]
+    pub artwork: Option<Artwork>,
     /// Absolute path of the file (never sent to clients).
     #[serde(skip)]
     pub path: PathBuf,
+    /// The scan has not read this file's tags yet: it is listed by file name meanwhile.
+    #[serde(skip)]
+    pending: bool,
     /// Preference among files sharing a stem.
     #[serde(skip)]
     rank: usize,
     /// Modification time when scanned: with `size`, decides whether tags must be read again.
     #[serde(skip)]
     modified: Option<SystemTime>,
+}
+
+/// Where a track's cover is read from when `/art/<name>` is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artwork {
+    /// The audio file itself (`embedded`), or the folder's image file.
+    pub path: PathBuf,
+    /// Whether the image is a picture inside the audio file's tags.
+    pub embedded: bool,
+    /// Changes when the file holding the image changes (size, modification time): the `v` of the
+    /// art URL and the response's `ETag`.
+    pub version: String,
+}
+
+impl Artwork {
+    fn new(path: &Path, embedded: bool, size: u64, modified: Option<SystemTime>) -> Self {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (path, size, modified).hash(&mut hasher);
+        Self {
+            path: path.to_owned(),
+            embedded,
+            version: format!("{:016x}", hasher.finish()),
+        }
+    }
 }
 
 /// A scanned snapshot of the audio folder.
@@ -90,60 +136,22 @@ pub struct Library {
 }
 
 impl Library {
-    /// Scans `root` recursively for audio files.
+    /// Scans `root` recursively for audio files and reads every file's tags, on this thread.
     ///
     /// Dot-files and dot-folders are skipped, and so is a symlink whose target lies outside `root`
     /// (symlinked folders are never entered, which also rules out loops). An unreadable subfolder is
     /// logged and skipped; only an unreadable `root` is an error.
     pub fn scan(root: &Path) -> Result<Self, LibraryError> {
-        Self::rescan(root, &Self::default())
+        let walk = walk(root)?;
+        let tags = walk
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), Tags::read(&f.path)))
+            .collect();
+        Ok(Self::build(&walk, &tags))
     }
 
-    /// Like [`Library::scan`], reusing `previous`'s tags for files whose size and modification time
-    /// have not changed, so a rescan reads tags only from new or changed files.
-    pub fn rescan(root: &Path, previous: &Library) -> Result<Self, LibraryError> {
-        let unreadable = |source| LibraryError::Unreadable {
-            path: root.to_owned(),
-            source,
-        };
-        let canonical_root = root.canonicalize().map_err(unreadable)?;
-        if !canonical_root.is_dir() {
-            return Err(LibraryError::NotADirectory(root.to_owned()));
-        }
-        fs::read_dir(&canonical_root).map_err(unreadable)?;
-
-        let mut found = Vec::new();
-        let mut pending = vec![(canonical_root.clone(), 0)];
-        while let Some((dir, depth)) = pending.pop() {
-            let entries = match fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(err) => {
-                    log::warn!("skipping unreadable folder {}: {err}", dir.display());
-                    continue;
-                }
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if entry.file_name().to_string_lossy().starts_with('.') {
-                    continue;
-                }
-                let Ok(file_type) = entry.file_type() else {
-                    continue;
-                };
-                if file_type.is_dir() {
-                    if depth < MAX_DEPTH {
-                        pending.push((path, depth + 1));
-                    }
-                } else if let Some(file) = candidate(&canonical_root, &path, file_type.is_symlink())
-                {
-                    found.push(file);
-                }
-            }
-        }
-        Ok(Self::from_files(found, previous))
-    }
-
-    /// Every track, sorted by folder then title.
+    /// Every track, sorted by folder, then track number, then title.
     pub fn tracks(&self) -> &[Track] {
         &self.tracks
     }
@@ -154,29 +162,27 @@ impl Library {
         self.index.get(name).map(|&i| &self.tracks[i])
     }
 
-    fn from_files(mut files: Vec<Candidate>, previous: &Library) -> Self {
-        let known: HashMap<&Path, &Track> = previous
-            .tracks
-            .iter()
-            .map(|t| (t.path.as_path(), t))
-            .collect();
-        // Within a group of files sharing a stem, the preferred format comes first.
-        files.sort_by(|a, b| {
-            (&a.key, a.format.rank, &a.relative).cmp(&(&b.key, b.format.rank, &b.relative))
-        });
-        let mut group_sizes: HashMap<String, usize> = HashMap::new();
-        for file in &files {
-            *group_sizes.entry(file.key.clone()).or_default() += 1;
+    /// The tracks of `walk`, with the tags in `tags` (a file missing there is listed as pending).
+    fn build(walk: &Walk, tags: &HashMap<PathBuf, Tags>) -> Self {
+        let mut group_sizes: HashMap<&str, usize> = HashMap::new();
+        for file in &walk.files {
+            *group_sizes.entry(&file.key).or_default() += 1;
         }
-        let mut tracks: Vec<Track> = files
-            .into_iter()
+        let mut tracks: Vec<Track> = walk
+            .files
+            .iter()
             .map(|file| {
-                let shared = group_sizes[&file.key] > 1;
-                let tags = match known.get(file.path.as_path()) {
-                    Some(t) if t.size == file.size && t.modified == file.modified => Tags::of(t),
-                    _ => Tags::read(&file.path),
+                let tags = tags.get(&file.path);
+                let artwork = match tags {
+                    Some(t) if t.has_cover => {
+                        Some(Artwork::new(&file.path, true, file.size, file.modified))
+                    }
+                    _ => walk
+                        .folder_art
+                        .get(file.folder())
+                        .map(|(_, art)| art.clone()),
                 };
-                Track::new(file, shared, tags)
+                Track::new(file, group_sizes[file.key.as_str()] > 1, tags, artwork)
             })
             .collect();
         tracks.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
@@ -213,78 +219,108 @@ fn sort_key(t: &Track) -> (&str, u32, &str, &str) {
     )
 }
 
-/// A file that passed the scan's filters, before names are assigned.
-#[derive(Debug)]
-struct Candidate {
-    /// Path under the root, `/`-separated, with extension.
-    relative: String,
-    /// `relative` without the extension.
-    key: String,
-    path: PathBuf,
-    size: u64,
-    modified: Option<SystemTime>,
-    format: AudioFormat,
-}
-
-/// What a file's tags and headers say, read with lofty.
+/// What one pass over the folder found, before any tag is read.
 #[derive(Debug, Default)]
-struct Tags {
-    title: Option<String>,
-    artist: Option<String>,
-    album: Option<String>,
-    track_number: Option<u32>,
-    duration_secs: Option<f64>,
-    unreadable: bool,
+struct Walk {
+    /// Audio files, sorted so that within a group sharing a stem the preferred format comes first.
+    files: Vec<Candidate>,
+    /// Per folder (`""` for the top), its preferred cover image: `(preference, artwork)`.
+    folder_art: HashMap<String, (usize, Artwork)>,
 }
 
-impl Tags {
-    /// Reads the primary (else first) tag and the duration. A file lofty cannot parse is marked
-    /// unreadable and keeps its file name; nothing here can stop the scan.
-    fn read(path: &Path) -> Self {
-        use lofty::file::{AudioFile as _, TaggedFileExt as _};
-        use lofty::tag::Accessor as _;
-        let Ok(file) = lofty::read_from_path(path) else {
-            log::warn!(
-                "cannot read tags of {}; listing it by file name",
-                path.display()
-            );
-            return Self {
-                unreadable: true,
-                ..Self::default()
+/// Lists the audio files and folder images under `root` (see [`Library::scan`] for the rules).
+fn walk(root: &Path) -> Result<Walk, LibraryError> {
+    let unreadable = |source| LibraryError::Unreadable {
+        path: root.to_owned(),
+        source,
+    };
+    let canonical_root = root.canonicalize().map_err(unreadable)?;
+    if !canonical_root.is_dir() {
+        return Err(LibraryError::NotADirectory(root.to_owned()));
+    }
+    fs::read_dir(&canonical_root).map_err(unreadable)?;
+
+    let mut walk = Walk::default();
+    let mut pending = vec![(canonical_root.clone(), 0)];
+    while let Some((dir, depth)) = pending.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                log::warn!("skipping unreadable folder {}: {err}", dir.display());
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let Ok(file_type) = entry.file_type() else {
+                continue;
             };
-        };
-        let text = |v: Option<std::borrow::Cow<'_, str>>| {
-            v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-        };
-        let duration = file.properties().duration().as_secs_f64();
-        let tag = file.primary_tag().or_else(|| file.first_tag());
-        Self {
-            title: tag.and_then(|t| text(t.title())),
-            artist: tag.and_then(|t| text(t.artist())),
-            album: tag.and_then(|t| text(t.album())),
-            track_number: tag.and_then(|t| t.track()),
-            duration_secs: (duration > 0.0).then_some(duration),
-            unreadable: false,
+            if file_type.is_dir() {
+                if depth < MAX_DEPTH {
+                    pending.push((path, depth + 1));
+                }
+                continue;
+            }
+            let Some(extension) = path.extension().and_then(|e| e.to_str()) else {
+                continue;
+            };
+            if let Some(format) = audio_format(extension) {
+                if let Some(file) = Candidate::new(&canonical_root, &path, file_type, format) {
+                    walk.files.push(file);
+                }
+            } else if let Some(preference) = folder_art_preference(&path) {
+                walk.add_folder_art(&canonical_root, &path, file_type, preference);
+            }
         }
     }
+    walk.files.sort_by(|a, b| {
+        (&a.key, a.format.rank, &a.relative).cmp(&(&b.key, b.format.rank, &b.relative))
+    });
+    Ok(walk)
+}
 
-    /// The tags already read for `track`.
-    fn of(track: &Track) -> Self {
-        Self {
-            title: Some(track.title.clone()),
-            artist: track.artist.clone(),
-            album: track.album.clone(),
-            track_number: track.track_number,
-            duration_secs: track.duration_secs,
-            unreadable: track.unreadable,
+impl Walk {
+    fn add_folder_art(
+        &mut self,
+        root: &Path,
+        path: &Path,
+        file_type: fs::FileType,
+        preference: usize,
+    ) {
+        let Some((target, metadata, relative)) = resolve(root, path, file_type) else {
+            return;
+        };
+        let folder = relative.rsplit_once('/').map_or("", |(folder, _)| folder);
+        let art = Artwork::new(&target, false, metadata.len(), metadata.modified().ok());
+        match self.folder_art.get(folder) {
+            Some((best, _)) if *best <= preference => {}
+            _ => {
+                self.folder_art.insert(folder.to_owned(), (preference, art));
+            }
         }
     }
 }
 
-/// Checks one non-directory entry: an audio file (or a symlink to one inside `root`) with a UTF-8 path.
-fn candidate(root: &Path, path: &Path, is_symlink: bool) -> Option<Candidate> {
-    let format = audio_format(path.extension()?.to_str()?)?;
-    let target = if is_symlink {
+/// How much a file name is preferred as its folder's cover (lower is better), if it is one.
+fn folder_art_preference(path: &Path) -> Option<usize> {
+    let stem = path.file_stem()?.to_str()?.to_ascii_lowercase();
+    let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+    let name = FOLDER_ART_NAMES.iter().position(|n| *n == stem)?;
+    let kind = FOLDER_ART_EXTENSIONS.iter().position(|e| *e == extension)?;
+    Some(name * FOLDER_ART_EXTENSIONS.len() + kind)
+}
+
+/// Checks one non-directory entry: a regular file, or a symlink to one inside `root`, with a UTF-8
+/// path. Returns its target, metadata and `/`-separated path under `root`.
+fn resolve(
+    root: &Path,
+    path: &Path,
+    file_type: fs::FileType,
+) -> Option<(PathBuf, fs::Metadata, String)> {
+    let target = if file_type.is_symlink() {
         let target = path.canonicalize().ok()?;
         if !target.starts_with(root) {
             log::warn!(
@@ -310,19 +346,50 @@ fn candidate(root: &Path, path: &Path, is_symlink: bool) -> Option<Candidate> {
         log::warn!("skipping {}: its name is not valid UTF-8", path.display());
         return None;
     };
-    let key = relative.rsplit_once('.')?.0.to_owned();
-    Some(Candidate {
-        relative,
-        key,
-        path: target,
-        size: metadata.len(),
-        modified: metadata.modified().ok(),
-        format,
-    })
+    Some((target, metadata, relative))
+}
+
+/// An audio file that passed the walk's filters, before names are assigned.
+#[derive(Debug)]
+struct Candidate {
+    /// Path under the root, `/`-separated, with extension.
+    relative: String,
+    /// `relative` without the extension.
+    key: String,
+    path: PathBuf,
+    size: u64,
+    modified: Option<SystemTime>,
+    format: AudioFormat,
+}
+
+impl Candidate {
+    fn new(root: &Path, path: &Path, file_type: fs::FileType, format: AudioFormat) -> Option<Self> {
+        let (target, metadata, relative) = resolve(root, path, file_type)?;
+        let key = relative.rsplit_once('.')?.0.to_owned();
+        Some(Self {
+            relative,
+            key,
+            path: target,
+            size: metadata.len(),
+            modified: metadata.modified().ok(),
+            format,
+        })
+    }
+
+    fn folder(&self) -> &str {
+        self.relative
+            .rsplit_once('/')
+            .map_or("", |(folder, _)| folder)
+    }
 }
 
 impl Track {
-    fn new(file: Candidate, shared_stem: bool, tags: Tags) -> Self {
+    fn new(
+        file: &Candidate,
+        shared_stem: bool,
+        tags: Option<&Tags>,
+        artwork: Option<Artwork>,
+    ) -> Self {
         let name = if shared_stem {
             file.relative.clone()
         } else {
@@ -332,6 +399,8 @@ impl Track {
             Some((folder, file_name)) => (folder.to_owned(), file_name.to_owned()),
             None => (String::new(), file.relative.clone()),
         };
+        let pending = tags.is_none();
+        let tags = tags.cloned().unwrap_or_default();
         let title = tags.title.unwrap_or_else(|| {
             file_name
                 .rsplit_once('.')
@@ -344,6 +413,9 @@ impl Track {
             .collect::<Vec<_>>()
             .join("/");
         Self {
+            art: artwork
+                .as_ref()
+                .map(|art| format!("/art/{url}?v={}", art.version)),
             url: format!("/audio/{url}"),
             name,
             title,
@@ -356,11 +428,26 @@ impl Track {
             file_name,
             size: file.size,
             mime: file.format.mime.to_string(),
-            format: file.format.label,
+            format: file.format.label.clone(),
+            artwork,
+            pending,
             rank: file.format.rank,
             modified: file.modified,
-            path: file.path,
+            path: file.path.clone(),
         }
+    }
+
+    /// The tags this track was listed with, if they were read (not pending).
+    fn tags(&self) -> Option<Tags> {
+        (!self.pending).then(|| Tags {
+            title: Some(self.title.clone()),
+            artist: self.artist.clone(),
+            album: self.album.clone(),
+            track_number: self.track_number,
+            duration_secs: self.duration_secs,
+            has_cover: self.artwork.as_ref().is_some_and(|a| a.embedded),
+            unreadable: self.unreadable,
+        })
     }
 
     fn relative_path(&self) -> String {
@@ -382,23 +469,63 @@ impl Track {
     }
 }
 
-/// The library shared by all workers: a snapshot that is replaced whole when the folder is rescanned.
+/// Where the library stands: bumped `version` whenever the track list or the scan's progress
+/// changes, so open pages know to refresh.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Counts changes since start-up.
+    pub version: u64,
+    /// Set while a scan is reading tags (and before the first scan has finished).
+    pub scan: Option<Progress>,
+}
+
+/// How far a scan has got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Files whose tags have been read.
+    pub read: usize,
+    /// Files this scan has to read (new or changed since the last one).
+    pub total: usize,
+}
+
+/// The library shared by all workers: a snapshot replaced whole as scans progress.
+///
+/// Scans run one at a time on the calling (blocking) thread; a rescan reads tags only of files
+/// that are new or whose size or modification time changed.
 #[derive(Debug)]
 pub struct SharedLibrary {
     root: PathBuf,
     current: RwLock<Arc<Library>>,
-    last_scan: Mutex<Instant>,
+    /// Held for the length of a scan.
+    scanning: Mutex<()>,
+    last_scan: Mutex<Option<Instant>>,
+    status: watch::Sender<Status>,
 }
 
 impl SharedLibrary {
-    /// Scans `root` once; fails when it cannot be read.
+    /// An empty library for `root`, to be filled by [`SharedLibrary::rescan`]; fails at once when
+    /// `root` is not a readable folder.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, LibraryError> {
         let root = root.into();
-        let library = Library::scan(&root)?;
+        let unreadable = |source| LibraryError::Unreadable {
+            path: root.clone(),
+            source,
+        };
+        let canonical = root.canonicalize().map_err(unreadable)?;
+        if !canonical.is_dir() {
+            return Err(LibraryError::NotADirectory(root));
+        }
+        fs::read_dir(&canonical).map_err(unreadable)?;
+        let (status, _) = watch::channel(Status {
+            version: 0,
+            scan: Some(Progress::default()),
+        });
         Ok(Self {
             root,
-            current: RwLock::new(Arc::new(library)),
-            last_scan: Mutex::new(Instant::now()),
+            current: RwLock::default(),
+            scanning: Mutex::new(()),
+            last_scan: Mutex::new(None),
+            status,
         })
     }
 
@@ -412,33 +539,135 @@ impl SharedLibrary {
         Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Rescans the folder and returns the new snapshot. If the folder has become unreadable, the
-    /// previous snapshot stays (its files then answer 404 one by one) and the problem is logged.
-    pub fn rescan(&self) -> Arc<Library> {
-        *self.last_scan.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        match Library::rescan(&self.root, &self.snapshot()) {
-            Ok(library) => {
-                let library = Arc::new(library);
-                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&library);
-                library
-            }
-            Err(err) => {
-                log::warn!("{err}; keeping the previous track list");
-                self.snapshot()
-            }
-        }
+    /// Where the library stands now.
+    pub fn status(&self) -> Status {
+        *self.status.borrow()
     }
 
-    /// Rescans only if the last scan is older than `min_age`: bounds the cost of requests for names
-    /// that do not exist while still finding files added since the last scan.
-    pub fn rescan_if_older_than(&self, min_age: Duration) -> Arc<Library> {
-        let last = *self.last_scan.lock().unwrap_or_else(|e| e.into_inner());
-        if last.elapsed() >= min_age {
-            self.rescan()
-        } else {
-            self.snapshot()
-        }
+    /// A receiver that sees every change of [`SharedLibrary::status`].
+    pub fn subscribe(&self) -> watch::Receiver<Status> {
+        self.status.subscribe()
     }
+
+    /// Waits until no scan is reading tags (at once if none is).
+    pub async fn scanned(&self) {
+        let mut status = self.subscribe();
+        // The sender lives as long as `self`.
+        let _ = status.wait_for(|s| s.scan.is_none()).await;
+    }
+
+    /// Rescans the folder and returns the new snapshot; blocks for as long as it reads tags. New
+    /// files are listed by name at once, their tags filled in as they are read (shown every
+    /// [`PROGRESS_EVERY`]). If the folder has become unreadable, the previous snapshot stays (its
+    /// files then answer 404 one by one) and the problem is logged.
+    pub fn rescan(&self) -> Arc<Library> {
+        let guard = lock(&self.scanning);
+        self.rescan_holding(guard)
+    }
+
+    /// Rescans only if no scan is running and the last one is older than `min_age`: bounds the cost
+    /// of requests for names that do not exist while still finding files added since.
+    pub fn rescan_if_older_than(&self, min_age: Duration) -> Arc<Library> {
+        let Ok(guard) = self.scanning.try_lock() else {
+            return self.snapshot();
+        };
+        if lock(&self.last_scan).is_some_and(|last| last.elapsed() < min_age) {
+            return self.snapshot();
+        }
+        self.rescan_holding(guard)
+    }
+
+    fn rescan_holding(&self, _scanning: MutexGuard<'_, ()>) -> Arc<Library> {
+        let first = lock(&self.last_scan).replace(Instant::now()).is_none();
+        let walk = match walk(&self.root) {
+            Ok(walk) => walk,
+            Err(err) => {
+                log::warn!("{err}; keeping the previous track list");
+                return self.publish(None, None);
+            }
+        };
+        let previous = self.snapshot();
+        let known: HashMap<&Path, &Track> = previous
+            .tracks
+            .iter()
+            .map(|t| (t.path.as_path(), t))
+            .collect();
+        let mut tags: HashMap<PathBuf, Tags> = HashMap::with_capacity(walk.files.len());
+        let mut todo = Vec::new();
+        for file in &walk.files {
+            match known.get(file.path.as_path()) {
+                Some(t) if t.size == file.size && t.modified == file.modified && !t.pending => {
+                    tags.insert(file.path.clone(), t.tags().unwrap_or_default());
+                }
+                _ => todo.push(file.path.as_path()),
+            }
+        }
+        drop(known);
+
+        let total = todo.len();
+        let started = Instant::now();
+        let mut shown = started;
+        if total > 0 {
+            self.publish(
+                Some(Library::build(&walk, &tags)),
+                Some(Progress { read: 0, total }),
+            );
+        }
+        for (i, path) in todo.into_iter().enumerate() {
+            tags.insert(path.to_owned(), Tags::read(path));
+            if shown.elapsed() >= PROGRESS_EVERY {
+                shown = Instant::now();
+                log::info!(
+                    "scanning {}: read {} of {total} files",
+                    self.root.display(),
+                    i + 1
+                );
+                let progress = Progress { read: i + 1, total };
+                self.publish(Some(Library::build(&walk, &tags)), Some(progress));
+            }
+        }
+        let library = self.publish(Some(Library::build(&walk, &tags)), None);
+        if first || total > 0 {
+            let secs = started.elapsed().as_secs_f64();
+            log::info!(
+                "library: {} tracks in {}; read {total} files in {secs:.2} s ({:.0} files/s)",
+                library.tracks.len(),
+                self.root.display(),
+                total as f64 / secs.max(1e-6),
+            );
+        }
+        library
+    }
+
+    /// Makes `library` (if any) the current snapshot and records `scan`; bumps the version when
+    /// either changed what a page would show.
+    fn publish(&self, library: Option<Library>, scan: Option<Progress>) -> Arc<Library> {
+        let (library, tracks_changed) = match library {
+            Some(library) => {
+                let library = Arc::new(library);
+                let old = std::mem::replace(
+                    &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
+                    Arc::clone(&library),
+                );
+                let changed = old.tracks != library.tracks;
+                (library, changed)
+            }
+            None => (self.snapshot(), false),
+        };
+        self.status.send_if_modified(|s| {
+            let changed = tracks_changed || s.scan != scan;
+            if changed {
+                s.scan = scan;
+                s.version += 1;
+            }
+            changed
+        });
+        library
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
@@ -544,11 +773,57 @@ mod tests {
         let root = dir.path().join("music");
         touch(&root, "one.mp3");
         let shared = SharedLibrary::open(&root).unwrap();
+        assert!(
+            shared.snapshot().tracks().is_empty(),
+            "opening does not scan"
+        );
+        assert!(shared.status().scan.is_some(), "not scanned yet");
+        assert_eq!(names(&shared.rescan()), ["one"]);
+        assert_eq!(shared.status().scan, None);
         touch(&root, "two.mp3");
         assert_eq!(names(&shared.snapshot()), ["one"]);
         assert_eq!(names(&shared.rescan()), ["one", "two"]);
         fs::remove_dir_all(&root).unwrap();
         assert_eq!(names(&shared.rescan()), ["one", "two"]);
+    }
+
+    #[test]
+    fn the_version_moves_only_when_the_list_or_the_scan_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "one.mp3");
+        let shared = SharedLibrary::open(dir.path()).unwrap();
+        shared.rescan();
+        let after_first = shared.status().version;
+        assert!(after_first > 0);
+        shared.rescan();
+        assert_eq!(shared.status().version, after_first, "nothing changed");
+        touch(dir.path(), "two.mp3");
+        shared.rescan();
+        assert!(shared.status().version > after_first);
+    }
+
+    #[test]
+    fn rescans_on_a_miss_are_rate_limited() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = SharedLibrary::open(dir.path()).unwrap();
+        assert!(
+            shared
+                .rescan_if_older_than(Duration::from_secs(60))
+                .tracks()
+                .is_empty()
+        );
+        touch(dir.path(), "late.mp3");
+        // Scanned just now: not again within the minute.
+        assert!(
+            shared
+                .rescan_if_older_than(Duration::from_secs(60))
+                .tracks()
+                .is_empty()
+        );
+        assert_eq!(
+            names(&shared.rescan_if_older_than(Duration::ZERO)),
+            ["late"]
+        );
     }
 
     /// A real WAV file of `seconds` of silence, made with hound.
@@ -629,17 +904,23 @@ mod tests {
         let path = dir.path().join("song.wav");
         wav(&path, 1);
         tag(&path, "First", "A", "B", 1);
-        let first = Library::scan(dir.path()).unwrap();
-        assert_eq!(first.get("song").unwrap().title, "First");
-        // Unchanged: the previous snapshot's tags are reused (even if reading would differ now).
-        let mut stale = Library::rescan(dir.path(), &first).unwrap();
-        assert_eq!(stale.get("song").unwrap().title, "First");
+        let shared = SharedLibrary::open(dir.path()).unwrap();
+        assert_eq!(shared.rescan().get("song").unwrap().title, "First");
+        // Same size and time, new title: the previous snapshot's tags are reused, not read again.
+        let modified = fs::metadata(&path).unwrap().modified().unwrap();
+        tag(&path, "Other", "A", "B", 1);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        assert_eq!(shared.rescan().get("song").unwrap().title, "First");
         // Changed (new size and time): read again.
         std::thread::sleep(Duration::from_millis(20));
         wav(&path, 2);
         tag(&path, "Second", "A", "B", 1);
-        stale = Library::rescan(dir.path(), &stale).unwrap();
-        assert_eq!(stale.get("song").unwrap().title, "Second");
+        assert_eq!(shared.rescan().get("song").unwrap().title, "Second");
     }
 
     proptest::proptest! {

@@ -16,7 +16,6 @@ fn main() {
 #[actix_web::main]
 async fn run(config: Config) -> anyhow::Result<()> {
     let state = audio_streamer::AppState::new(&config)?;
-    let tracks = state.library.snapshot().tracks().len();
     let (server, addr) = audio_streamer::start(&config, state)?;
     // Each stream holds two descriptors (socket and file): lift the soft limit to the hard one so
     // a default `ulimit -n 1024` does not cap listeners at ~500.
@@ -24,9 +23,6 @@ async fn run(config: Config) -> anyhow::Result<()> {
         Ok(limit) => log::info!("open file limit: {limit} (about {} streams)", limit / 2),
         Err(err) => log::warn!("could not raise the open file limit: {err}"),
     }
-    log::info!(
-        "serving {tracks} tracks from {} at http://{addr}/",
-        config.audio_dir.display()
-    );
+    log::info!("serving {} at http://{addr}/", config.audio_dir.display());
     server.await.context("server stopped with an error")
 }

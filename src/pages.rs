@@ -1,5 +1,6 @@
 //! The index page (`GET /`, askama template `templates/index.html`) and the track list as JSON
-//! (`GET /api/tracks`). Both rescan the folder, so a file dropped in shows up on the next reload.
+//! (`GET /api/tracks`). Both show the library as it stands, mid-scan included: the watcher keeps it
+//! current, and open pages refresh when `/events` says it changed.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -7,7 +8,7 @@ use askama_web::WebTemplate;
 
 use crate::AppState;
 use crate::error::Error;
-use crate::library::Track;
+use crate::library::{Progress, Track};
 use crate::stats::{Snapshot, human_bytes};
 
 /// One folder's tracks, in page order.
@@ -34,6 +35,8 @@ struct IndexPage {
     groups: Vec<Group>,
     track_count: usize,
     audio_dir: String,
+    /// Set while the library is being scanned.
+    scan: Option<Progress>,
     stats: Snapshot,
 }
 
@@ -45,7 +48,9 @@ impl IndexPage {
 
 /// `GET /`: every track with a player, and the live memory panel.
 pub async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Responder, Error> {
-    let library = state.library.rescan();
+    state.refresh_if_unwatched();
+    let scan = state.library.status().scan;
+    let library = state.library.snapshot();
     let mut groups: Vec<Group> = Vec::new();
     for track in library.tracks() {
         let artist = track.artist.clone().unwrap_or_default();
@@ -79,13 +84,15 @@ pub async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Respond
         groups,
         track_count: library.tracks().len(),
         audio_dir: state.library.root().display().to_string(),
+        scan,
         stats: state.stats.borrow().clone(),
     })
 }
 
 /// `GET /api/tracks`: the library as a JSON array of tracks.
 pub async fn tracks(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
-    let library = state.library.rescan();
+    state.refresh_if_unwatched();
+    let library = state.library.snapshot();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .content_type("application/json")

@@ -18,6 +18,7 @@ pub struct Counters {
     active_streams: AtomicU64,
     sse_clients: AtomicU64,
     bytes_served: AtomicU64,
+    bytes_in_flight: AtomicU64,
     streams_started: AtomicU64,
 }
 
@@ -36,6 +37,16 @@ impl Counters {
     /// Adds audio body bytes handed to the connection.
     pub fn add_bytes_served(&self, n: u64) {
         self.bytes_served.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Records the bytes the server's sockets hold that their clients have not taken yet.
+    pub fn set_bytes_in_flight(&self, n: u64) {
+        self.bytes_in_flight.store(n, Ordering::Relaxed);
+    }
+
+    /// Bytes queued in the sockets of streams and viewers, as last measured.
+    pub fn bytes_in_flight(&self) -> u64 {
+        self.bytes_in_flight.load(Ordering::Relaxed)
     }
 
     /// Audio bodies currently being sent.
@@ -113,6 +124,9 @@ pub struct Snapshot {
     pub sse_clients: u64,
     /// Audio body bytes sent since start-up.
     pub bytes_served: u64,
+    /// Bytes sent to the network that listeners have not received yet (queued in the sockets of
+    /// streams and live viewers; measured once a second).
+    pub bytes_in_flight: u64,
     /// Seconds since start-up.
     pub uptime_secs: u64,
     /// Sample number, counting from 0: lets a client see that it missed none.
@@ -158,6 +172,7 @@ impl Sampler {
             streams_started: self.counters.streams_started(),
             sse_clients: self.counters.sse_clients(),
             bytes_served: self.counters.bytes_served(),
+            bytes_in_flight: self.counters.bytes_in_flight(),
             uptime_secs: self.started.elapsed().as_secs(),
             seq: self.seq,
         };
@@ -192,13 +207,14 @@ impl Sampler {
             if last_log.is_none_or(|t| t.elapsed() >= log_every) {
                 last_log = Some(Instant::now());
                 log::info!(
-                    "memory: rss {} (baseline {}), virtual {}; {} streams, {} SSE clients, {} served",
+                    "memory: rss {} (baseline {}), virtual {}; {} streams, {} SSE clients, {} served, {} in flight",
                     human_bytes(snapshot.rss_bytes),
                     human_bytes(snapshot.baseline_rss_bytes),
                     human_bytes(snapshot.virtual_bytes),
                     snapshot.active_streams,
                     snapshot.sse_clients,
                     human_bytes(snapshot.bytes_served),
+                    human_bytes(snapshot.bytes_in_flight),
                 );
             }
             if tx.send(snapshot).is_err() {

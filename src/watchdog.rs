@@ -5,6 +5,9 @@
 //! Bodies report progress each time they are asked for more data (which actix does only once the
 //! socket has taken what it had); one task checks every second and shuts down the stalled sockets.
 //! The body that is then dropped removes its own entry.
+//!
+//! The same check adds up what the watched sockets still hold for their clients: the "bytes in
+//! flight" of the stats.
 
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd as _, OwnedFd};
@@ -12,10 +15,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::stats::Counters;
+
 /// The registry of streams being watched.
 #[derive(Debug)]
 pub struct Watchdog {
     timeout: Duration,
+    counters: Arc<Counters>,
     started: Instant,
     next_id: AtomicU64,
     entries: Mutex<HashMap<u64, Entry>>,
@@ -38,10 +44,12 @@ pub struct Watch {
 }
 
 impl Watchdog {
-    /// A watchdog that shuts down streams idle for longer than `timeout`.
-    pub fn new(timeout: Duration) -> Arc<Self> {
+    /// A watchdog that shuts down streams idle for longer than `timeout` and reports the bytes
+    /// queued in their sockets to `counters`.
+    pub fn new(timeout: Duration, counters: Arc<Counters>) -> Arc<Self> {
         Arc::new(Self {
             timeout,
+            counters,
             started: Instant::now(),
             next_id: AtomicU64::new(0),
             entries: Mutex::new(HashMap::new()),
@@ -89,9 +97,11 @@ impl Watchdog {
         let limit = self.timeout.as_millis() as u64;
         let mut entries = self.lock();
         let mut reaped = 0;
+        let mut in_flight = 0;
         for entry in entries.values_mut() {
             let queued = crate::sys::send_queue(entry.socket.as_raw_fd()).map(|(_, q)| q);
             if let Some(queued) = queued {
+                in_flight += queued as u64;
                 if queued == 0 || queued < entry.queued {
                     entry.progress.store(now, Ordering::Relaxed);
                 }
@@ -104,6 +114,7 @@ impl Watchdog {
                 }
             }
         }
+        self.counters.set_bytes_in_flight(in_flight);
         reaped
     }
 

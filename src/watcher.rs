@@ -1,6 +1,6 @@
 //! Keeps the library in step with the audio folder while the server runs: a `notify` watcher
-//! (inotify on Linux) reports changes, and one task rescans once they have settled, then bumps the
-//! library version that `/events` pushes to open pages.
+//! (inotify on Linux) reports changes, and one task rescans (on the blocking pool) once they have
+//! settled; the library then bumps the version that `/events` pushes to open pages.
 //!
 //! "Settled" means no change for [`QUIET`]: a file being copied in produces a stream of events, so
 //! it is listed once the copy has stopped growing, not half-written.
@@ -10,19 +10,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use crate::library::SharedLibrary;
 
 /// How long the folder must be quiet before it is rescanned.
 pub const QUIET: Duration = Duration::from_millis(500);
 
-/// Watches `root` and rescans `library` after each burst of changes, publishing a new version on
-/// `versions` when the track list changed. The returned watcher stops everything when dropped.
+/// Watches `root` and rescans `library` after each burst of changes. The returned watcher stops
+/// everything when dropped.
 pub fn watch_folder(
     root: &Path,
     library: Arc<SharedLibrary>,
-    versions: watch::Sender<u64>,
 ) -> notify::Result<RecommendedWatcher> {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -32,15 +31,11 @@ pub fn watch_folder(
         }
     })?;
     watcher.watch(root, RecursiveMode::Recursive)?;
-    tokio::spawn(rescan_when_quiet(rx, library, versions));
+    tokio::spawn(rescan_when_quiet(rx, library));
     Ok(watcher)
 }
 
-async fn rescan_when_quiet(
-    mut changes: mpsc::UnboundedReceiver<()>,
-    library: Arc<SharedLibrary>,
-    versions: watch::Sender<u64>,
-) {
+async fn rescan_when_quiet(mut changes: mpsc::UnboundedReceiver<()>, library: Arc<SharedLibrary>) {
     while changes.recv().await.is_some() {
         // Wait for the burst to end: every further change restarts the quiet period.
         loop {
@@ -50,11 +45,13 @@ async fn rescan_when_quiet(
                 Err(_) => break,
             }
         }
-        let before = library.snapshot();
-        let after = library.rescan();
-        if before.tracks() != after.tracks() {
+        let before = library.status().version;
+        let scanning = Arc::clone(&library);
+        let Ok(after) = tokio::task::spawn_blocking(move || scanning.rescan()).await else {
+            continue;
+        };
+        if library.status().version != before {
             log::info!("audio folder changed: {} tracks", after.tracks().len());
-            versions.send_modify(|v| *v += 1);
         }
     }
 }

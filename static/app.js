@@ -12,7 +12,7 @@ function duration(secs) {
   return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`;
 }
 const formats = {
-  rss_bytes: bytes, virtual_bytes: bytes, bytes_served: bytes, uptime_secs: duration,
+  rss_bytes: bytes, virtual_bytes: bytes, bytes_served: bytes, bytes_in_flight: bytes, uptime_secs: duration,
   rss_per_stream_bytes: (v) => (v === null || v === undefined ? "–" : bytes(v)),
 };
 
@@ -73,8 +73,16 @@ function setUpSearch() {
 }
 
 // The folder changed: fetch the page again and swap in its track list, keeping every player that
-// is still listed as it is (playing, paused, position and all).
-let refreshing = null;
+// is still listed as it is (playing, paused, position and all). Changes that arrive during a
+// refresh (a long scan sends one a second) are folded into one more refresh.
+let refreshing = null, again = false;
+function scheduleRefresh() {
+  if (refreshing) { again = true; return; }
+  refreshing = refreshLibrary().catch(() => {}).finally(() => {
+    refreshing = null;
+    if (again) { again = false; scheduleRefresh(); }
+  });
+}
 async function refreshLibrary() {
   const response = await fetch("/", { cache: "no-store" });
   if (!response.ok) return;
@@ -87,7 +95,7 @@ async function refreshLibrary() {
   }
   document.querySelector("main").replaceWith(document.adoptNode(main));
   const subtitle = fresh.querySelector(".subtitle");
-  if (subtitle) document.querySelector(".subtitle").textContent = subtitle.textContent;
+  if (subtitle) document.querySelector(".subtitle").replaceWith(document.adoptNode(subtitle));
   explainFailures();
   restorePositions();
   applySearch();
@@ -96,9 +104,7 @@ async function refreshLibrary() {
 function connect() {
   const status = document.querySelector("[data-testid=stats-status]");
   const source = new EventSource("/events");
-  source.addEventListener("library", () => {
-    refreshing = (refreshing || Promise.resolve()).then(refreshLibrary).catch(() => {});
-  });
+  source.addEventListener("library", scheduleRefresh);
   source.addEventListener("stats", (event) => {
     render(JSON.parse(event.data));
     status.textContent = "live";
@@ -141,23 +147,64 @@ function play(audio) {
 let shuffle = false;
 let repeat = "off"; // "off" | "all" | "one"
 
-// Plays the track `offset` places away (a random other one when shuffling). At the end of the list,
+// The track `offset` places away (a random other one when shuffling). At the end of the list,
 // `wrap` decides whether to start over: buttons and keys always do; auto-advance only with repeat.
-function step(offset, wrap = true) {
+function pick(offset, wrap = true) {
   const list = players();
   const at = list.indexOf(current);
   if (shuffle && list.length > 1) {
     const others = list.filter((a) => a !== current);
-    return play(others[Math.floor(Math.random() * others.length)]);
+    return others[Math.floor(Math.random() * others.length)];
   }
   const next = at === -1 ? 0 : at + offset;
-  if (!wrap && (next < 0 || next >= list.length)) return;
-  play(list[(next + list.length) % list.length]);
+  if (!wrap && (next < 0 || next >= list.length)) return null;
+  return list[(next + list.length) % list.length];
+}
+const step = (offset) => play(pick(offset));
+
+// Gapless: some seconds before the current track ends, the one that follows is chosen and its
+// player told to buffer it (preload="auto"); a timer, re-aimed on every tick of the current track,
+// starts it at the moment the current one runs out, instead of waiting for `ended`, which fires
+// late and then needs a request and a decoder start. Repeat-one loops the element itself.
+const PRIME_SECONDS = 10;
+let upcoming = null; // { audio, timer }
+
+function cancelHandoff() {
+  if (upcoming) clearTimeout(upcoming.timer);
+  upcoming = null;
+}
+
+function onTick() {
+  if (!current || current.paused || current.loop) return cancelHandoff();
+  const left = (current.duration - current.currentTime) / (current.playbackRate || 1);
+  if (!Number.isFinite(left) || left > PRIME_SECONDS) return cancelHandoff();
+  if (!upcoming) {
+    const next = pick(1, repeat === "all");
+    if (!next || next === current) return;
+    next.preload = "auto";
+    if (next.currentTime > 0) next.currentTime = 0;
+    if (next.readyState === 0) next.load();
+    upcoming = { audio: next, timer: 0 };
+  }
+  clearTimeout(upcoming.timer);
+  upcoming.timer = setTimeout(handOff, Math.max(0, left * 1000));
+}
+
+function handOff() {
+  const next = upcoming && upcoming.audio;
+  upcoming = null;
+  if (!next || !current || current.paused) return;
+  // The finishing track plays out its last samples by itself (and so still records that it ended).
+  next.currentTime = 0;
+  next.play().catch(() => {});
+  current = next;
+  showCurrent();
 }
 
 function trackEnded() {
-  if (repeat === "one") { current.currentTime = 0; play(current); }
-  else step(1, repeat === "all");
+  const next = upcoming ? upcoming.audio : pick(1, repeat === "all");
+  cancelHandoff();
+  if (next) { next.currentTime = 0; play(next); }
 }
 
 function showCurrent() {
@@ -171,20 +218,41 @@ function showCurrent() {
   const album = item.dataset.album || folder;
   const by = artist || folder;
   bar.querySelector("[data-testid=now-title]").textContent = by ? `${title} — ${by}` : title;
+  const cover = bar.querySelector("[data-testid=now-cover]");
+  const art = item.dataset.art;
+  cover.hidden = !art;
+  if (art) cover.src = art; else cover.removeAttribute("src");
+  applyRepeat();
   if ("mediaSession" in navigator) {
-    navigator.mediaSession.metadata = new MediaMetadata({ title, artist, album, artwork: [{ src: "/static/favicon.svg", type: "image/svg+xml" }] });
+    const artwork = art ? [{ src: new URL(art, location.href).href }]
+      : [{ src: "/static/favicon.svg", type: "image/svg+xml" }];
+    navigator.mediaSession.metadata = new MediaMetadata({ title, artist, album, artwork });
   }
+}
+
+// Repeat-one is the element's own loop: seamless, and no `ended` to handle.
+function applyRepeat() {
+  for (const audio of document.querySelectorAll("audio")) audio.loop = repeat === "one" && audio === current;
 }
 
 function setUpPlayer() {
   document.addEventListener("play", (event) => {
     if (!(event.target instanceof HTMLAudioElement)) return;
+    if (event.target !== current) cancelHandoff();
     current = event.target;
     showCurrent();
   }, true);
   document.addEventListener("ended", (event) => {
     if (event.target === current) trackEnded();
   }, true);
+  document.addEventListener("timeupdate", (event) => {
+    if (event.target === current) onTick();
+  }, true);
+  for (const type of ["pause", "seeking"]) {
+    document.addEventListener(type, (event) => {
+      if (event.target === current) cancelHandoff();
+    }, true);
+  }
   const bar = document.querySelector("[data-testid=now-playing]");
   bar?.addEventListener("click", (event) => {
     const action = event.target.closest("button")?.dataset.action;
@@ -200,6 +268,8 @@ function setUpPlayer() {
       const button = event.target.closest("button");
       button.dataset.repeat = repeat;
       button.setAttribute("aria-label", `Repeat: ${repeat === "one" ? "this track" : repeat}`);
+      cancelHandoff();
+      applyRepeat();
     }
   });
   document.addEventListener("keydown", (event) => {

@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 macro_rules! app {
     ($config:expr) => {{
         let state = AppState::new(&$config).unwrap();
+        state.library.scanned().await;
         test::init_service(App::new().configure(routes(state))).await
     }};
 }

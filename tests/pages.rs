@@ -11,6 +11,7 @@ use common::Fixture;
 macro_rules! app {
     ($fixture:expr) => {{
         let state = AppState::new(&$fixture.config()).unwrap();
+        state.library.scanned().await;
         test::init_service(App::new().configure(routes(state))).await
     }};
 }

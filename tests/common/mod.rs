@@ -97,6 +97,7 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(config: &Config) -> Self {
         let state = AppState::new(config).expect("audio folder scans");
+        state.library.scanned().await;
         let (server, addr) = audio_streamer::start(config, state.clone()).expect("server binds");
         let handle = server.handle();
         tokio::spawn(server);

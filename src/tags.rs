@@ -1,0 +1,158 @@
+//! What a file says about itself, read with lofty: title, artist, album, track number, duration and
+//! whether it carries a cover, plus the cover's bytes on demand. Framework-free; the scan in
+//! [`crate::library`] calls [`Tags::read`], the `/art` handler calls [`embedded_cover`].
+//!
+//! The scan keeps only the fact that a cover exists: pictures are read, checked and dropped file by
+//! file, so memory stays flat however many covers the library holds.
+
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use lofty::config::ParseOptions;
+use lofty::file::{AudioFile as _, TaggedFile, TaggedFileExt as _};
+use lofty::picture::{Picture, PictureType};
+use lofty::probe::Probe;
+use lofty::tag::Accessor as _;
+
+/// What a file's tags and headers say.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tags {
+    /// The title tag, trimmed; `None` when missing or blank.
+    pub title: Option<String>,
+    /// The artist tag.
+    pub artist: Option<String>,
+    /// The album tag.
+    pub album: Option<String>,
+    /// The track-number tag.
+    pub track_number: Option<u32>,
+    /// Playing time from the audio headers.
+    pub duration_secs: Option<f64>,
+    /// Whether a picture is embedded (the front cover, or any picture when none is marked so).
+    pub has_cover: bool,
+    /// lofty could not parse the file as audio.
+    pub unreadable: bool,
+}
+
+impl Tags {
+    /// Reads the primary (else first) tag and the duration. A file lofty cannot parse, or on which
+    /// it panics, is marked unreadable: nothing here can stop the scan.
+    pub fn read(path: &Path) -> Self {
+        let parsed = catch_unwind(AssertUnwindSafe(|| {
+            Probe::open(path)?
+                .guess_file_type()?
+                .options(ParseOptions::new())
+                .read()
+        }));
+        let Ok(Ok(file)) = parsed else {
+            log::warn!(
+                "cannot read tags of {}; listing it by file name",
+                path.display()
+            );
+            return Self {
+                unreadable: true,
+                ..Self::default()
+            };
+        };
+        let text =
+            |v: Option<Cow<'_, str>>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let duration = file.properties().duration().as_secs_f64();
+        let tag = file.primary_tag().or_else(|| file.first_tag());
+        Self {
+            title: tag.and_then(|t| text(t.title())),
+            artist: tag.and_then(|t| text(t.artist())),
+            album: tag.and_then(|t| text(t.album())),
+            track_number: tag.and_then(|t| t.track()),
+            duration_secs: (duration > 0.0).then_some(duration),
+            has_cover: front_cover(&file).is_some_and(|p| image_type(p.data()).is_some()),
+            unreadable: false,
+        }
+    }
+}
+
+/// An image ready to send: its bytes and the type they were recognised as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// `image/png`, `image/jpeg`, ...: taken from the bytes, never from the tag.
+    pub mime: &'static str,
+    /// The encoded image, as stored.
+    pub data: Vec<u8>,
+}
+
+impl Image {
+    /// Checks that `data` is an image of a known type; `None` for anything else.
+    pub fn new(data: Vec<u8>) -> Option<Self> {
+        Some(Self {
+            mime: image_type(&data)?,
+            data,
+        })
+    }
+}
+
+/// The cover embedded in the audio file at `path`, if any: the picture marked as the front cover,
+/// else the first one. Reads tags only (no audio properties). `None` when there is none, when it is
+/// not an image of a known type, or when the file cannot be parsed.
+pub fn embedded_cover(path: &Path) -> Option<Image> {
+    let file = catch_unwind(|| {
+        Probe::open(path)
+            .ok()?
+            .guess_file_type()
+            .ok()?
+            .options(ParseOptions::new().read_properties(false))
+            .read()
+            .ok()
+    })
+    .ok()??;
+    let picture = front_cover(&file)?;
+    Image::new(picture.data().to_vec())
+}
+
+fn front_cover(file: &TaggedFile) -> Option<&Picture> {
+    let pictures = || file.tags().iter().flat_map(|tag| tag.pictures());
+    pictures()
+        .find(|p| p.pic_type() == PictureType::CoverFront)
+        .or_else(|| pictures().next())
+}
+
+/// The type of an image, recognised by its leading bytes. A tag's own MIME field is not trusted:
+/// serving what a tag calls `text/html` as such would let a file inject a page.
+pub fn image_type(data: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: &[(&[u8], &str)] = &[
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF87a", "image/gif"),
+        (b"GIF89a", "image/gif"),
+        (b"BM", "image/bmp"),
+    ];
+    if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        return Some("image/webp");
+    }
+    SIGNATURES
+        .iter()
+        .find(|(magic, _)| data.starts_with(magic))
+        .map(|&(_, mime)| mime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_recognised_by_their_bytes_not_their_names() {
+        let table: &[(&[u8], Option<&str>)] = &[
+            (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", Some("image/png")),
+            (b"\xff\xd8\xff\xe0\0\x10JFIF", Some("image/jpeg")),
+            (b"GIF89a\x01\0", Some("image/gif")),
+            (b"RIFF\0\0\0\0WEBPVP8 ", Some("image/webp")),
+            (b"BM\0\0", Some("image/bmp")),
+            (b"<html><script>alert(1)</script>", None),
+            (b"RIFF\0\0\0\0WAVEfmt ", None),
+            (b"", None),
+            (b"\x89PN", None),
+        ];
+        for &(bytes, want) in table {
+            assert_eq!(image_type(bytes), want, "{bytes:?}");
+            assert_eq!(Image::new(bytes.to_vec()).map(|i| i.mime), want);
+        }
+    }
+}
