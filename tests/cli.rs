@@ -1,4 +1,5 @@
-//! The binary's start-up: bad configuration ends with one clear line and a non-zero exit.
+//! The binary's start-up: bad configuration ends with one clear line and a non-zero exit; a good
+//! one answers at once while the library is scanned in the background.
 
 use std::process::{Command, Stdio};
 
@@ -152,4 +153,104 @@ fn sigterm_and_sigint_stop_the_server_cleanly_with_exit_0_even_with_live_clients
             "still accepting"
         );
     }
+}
+
+/// `GET path` on a fresh connection; returns the status line and body.
+fn http_get(port: u16, path: &str) -> (String, String) {
+    use std::io::{Read as _, Write as _};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    conn.read_to_end(&mut response).unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
+}
+
+#[test]
+fn start_up_answers_at_once_while_the_scan_reports_progress_and_a_summary() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.mp3", "b.mp3", "c.mp3"] {
+        std::fs::write(dir.path().join(name), b"ID3").unwrap();
+    }
+    // A file lofty needs seconds to give up on: every byte looks like the start of an MP3 frame.
+    std::fs::write(dir.path().join("slow.mp3"), vec![0xFF; 8 * 1024 * 1024]).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
+        .args(["--port", &port.to_string(), "--audio-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (log_tx, log_rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = log_tx.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    // While the slow file's tags are read, the page says so and every track already plays.
+    let (status, page) = http_get(port, "/");
+    assert!(status.contains("200"), "{status}");
+    assert!(
+        page.contains("data-testid=\"scan-status\""),
+        "no scan status while scanning"
+    );
+    let (status, _) = http_get(port, "/audio/a");
+    assert!(
+        status.contains("200"),
+        "a listed file plays mid-scan: {status}"
+    );
+
+    let mut log = Vec::new();
+    let summary = loop {
+        let line = log_rx
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .unwrap_or_else(|_| panic!("no summary in the log: {log:#?}"));
+        log.push(line.clone());
+        if line.contains("library: ") {
+            break line;
+        }
+    };
+    assert!(
+        summary.contains("4 tracks") && summary.contains("read 4 files"),
+        "{summary}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.contains("scanning ") && l.contains(" of 4 files")),
+        "a scan of over a second logs its progress: {log:#?}"
+    );
+    let (_, page) = http_get(port, "/");
+    assert!(
+        !page.contains("data-testid=\"scan-status\""),
+        "scan status after the scan"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

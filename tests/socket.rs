@@ -169,7 +169,7 @@ async fn sse_delivers_stats_events_and_forgets_clients_that_leave() {
 }
 
 #[actix_web::test]
-async fn a_paused_listener_counts_as_an_active_stream_until_it_disconnects() {
+async fn a_paused_listener_counts_as_an_active_stream_with_bytes_in_flight_until_it_disconnects() {
     let fixture = Fixture::new();
     // Larger than the socket buffers can absorb, so the body is still in flight while we do not read.
     fixture.file("big.mp3", &vec![7u8; 48 * 1024 * 1024]);
@@ -184,11 +184,21 @@ async fn a_paused_listener_counts_as_an_active_stream_until_it_disconnects() {
             s.counters.active_streams() == 1
         })
         .await;
+    // What the kernel holds for the listener shows as bytes in flight (capped send buffer: 256 KiB
+    // requested, doubled by the kernel).
+    server
+        .wait_for("bytes in flight", |s| {
+            (64 * 1024..=1024 * 1024).contains(&s.counters.bytes_in_flight())
+        })
+        .await;
     drop(conn);
     server
         .wait_for("the stream to be released", |s| {
             s.counters.active_streams() == 0
         })
+        .await;
+    server
+        .wait_for("nothing in flight", |s| s.counters.bytes_in_flight() == 0)
         .await;
     assert!(server.state.counters.bytes_served() < 48 * 1024 * 1024);
 }

@@ -87,6 +87,54 @@ pub fn noise_wav(seconds: f32, seed: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A real `width`×`height` PNG of a colour gradient, made with `png`.
+pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..width * height)
+        .flat_map(|i| {
+            let (x, y) = ((i % width) as u8, (i / width) as u8);
+            [x.wrapping_mul(3), y.wrapping_mul(5), seed]
+        })
+        .collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// `seconds` of MPEG-1 Layer III silence (128 kbit/s, 44.1 kHz): frames whose side information
+/// is all zero, which every decoder plays as silence and lofty times exactly.
+pub fn silent_mp3(seconds: f32) -> Vec<u8> {
+    const FRAME: usize = 417; // 144 * 128000 / 44100, no padding
+    let frames = (seconds * 44_100.0 / 1152.0).ceil() as usize;
+    let mut frame = vec![0u8; FRAME];
+    frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+    frame.repeat(frames)
+}
+
+/// Writes an ID3v2 tag into the file at `path`: title, artist, album and, if given, a front cover.
+pub fn tag_file(path: &Path, title: &str, artist: &str, album: &str, cover: Option<&[u8]>) {
+    use lofty::config::WriteOptions;
+    use lofty::picture::{MimeType, Picture, PictureType};
+    use lofty::tag::{Accessor as _, Tag, TagExt as _, TagType};
+    let mut tag = Tag::new(TagType::Id3v2);
+    tag.set_title(title.into());
+    tag.set_artist(artist.into());
+    tag.set_album(album.into());
+    if let Some(cover) = cover {
+        tag.push_picture(
+            Picture::unchecked(cover.to_vec())
+                .pic_type(PictureType::CoverFront)
+                .mime_type(MimeType::Png)
+                .build(),
+        );
+    }
+    tag.save_to_path(path, WriteOptions::default()).unwrap();
+}
+
 /// The real server on `127.0.0.1:<ephemeral>`; stopped when dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
