@@ -195,7 +195,8 @@ function handOff() {
   upcoming = null;
   if (!next || !current || current.paused) return;
   // The finishing track plays out its last samples by itself (and so still records that it ended).
-  next.currentTime = 0;
+  // No seek when already at the start: a seek would throw away what was buffered.
+  if (next.currentTime > 0) next.currentTime = 0;
   next.play().catch(() => {});
   current = next;
   showCurrent();

@@ -91,12 +91,19 @@ fn sox(dir: &Path, name: &str, seconds: u32, noise: bool) {
 }
 
 impl Session {
-    /// Generated tracks: `tone.mp3`, `voice.ogg`, `chime.flac` (20 s each) and `noise.wav` (5 min,
+    /// Generated tracks: `tone.mp3` (with a cover), `voice.ogg`, `chime.flac` (20 s each) and `noise.wav` (5 min,
     /// 58 MB: more than Chromium buffers ahead, so a seek near the end needs a new range request).
     async fn start() -> Self {
         let fixture = Fixture::new();
         let dir = fixture.audio_dir();
         sox(&dir, "tone.mp3", 20, false);
+        common::tag_file(
+            &dir.join("tone.mp3"),
+            "tone",
+            "",
+            "",
+            Some(&common::png(64, 64, 3)),
+        );
         sox(&dir, "voice.ogg", 20, false);
         sox(&dir, "chime.flac", 20, false);
         sox(&dir, "noise.wav", 300, true);
@@ -831,6 +838,89 @@ async fn the_page_fits_a_phone_screen() {
             .js("[...document.querySelectorAll('audio')].every(a => a.getBoundingClientRect().right <= 375)")
             .await;
         assert!(players_fit, "a player sticks out of a phone-sized screen");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn covers_show_in_the_list_the_now_playing_bar_and_the_lock_screen_metadata() {
+    scenario("covers", async |s| {
+        s.open_index().await;
+        let cover = "document.querySelector('[data-name=\"tone\"] img[data-testid=cover]')";
+        s.wait_js(
+            "the cover to load",
+            &format!("{cover}.complete && {cover}.naturalWidth === 64"),
+        )
+        .await;
+        assert_eq!(
+            s.js::<u64>("document.querySelectorAll('[data-testid=track] .cover.none').length")
+                .await,
+            3,
+            "the tracks without a cover show a placeholder"
+        );
+        let tone = Session::player("tone");
+        s.js::<bool>(&format!("{tone}.play().then(() => true)"))
+            .await;
+        let bar = "document.querySelector('[data-testid=now-cover]')";
+        s.wait_js(
+            "the bar's cover",
+            &format!("!{bar}.hidden && {bar}.complete && {bar}.naturalWidth === 64"),
+        )
+        .await;
+        let artwork: String = s.js("navigator.mediaSession.metadata.artwork[0].src").await;
+        assert!(artwork.contains("/art/tone?v="), "{artwork}");
+        // Another track without a cover: the bar drops the image.
+        s.key("n", "KeyN", 78, false).await;
+        s.wait_js("the next track's bar", &format!("{bar}.hidden"))
+            .await;
+        assert_eq!(s.problems(), Vec::<String>::new());
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn the_next_track_is_buffered_ahead_and_starts_as_the_current_one_ends() {
+    scenario("gapless", async |s| {
+        s.open_index().await;
+        let chime = Session::player("chime");
+        let noise = Session::player("noise");
+        s.wait_js("metadata", &format!("{chime}.readyState >= 1 && {noise}.readyState >= 1"))
+            .await;
+        // Timestamps of the hand-over, taken by the page itself.
+        s.js::<bool>(&format!(
+            "(window.handover = {{}}, \
+              {chime}.addEventListener('ended', () => handover.ended = performance.now(), {{ once: true }}), \
+              {noise}.addEventListener('play', () => {{ handover.play = performance.now(); handover.ready = {noise}.readyState; handover.preload = {noise}.preload; }}, {{ once: true }}), \
+              {noise}.addEventListener('playing', () => handover.playing = performance.now(), {{ once: true }}), \
+              true)"
+        ))
+        .await;
+        s.js::<bool>(&format!("{chime}.play().then(() => true)")).await;
+        s.js::<bool>(&format!("({chime}.currentTime = {chime}.duration - 3, true)")).await;
+        s.wait_js(
+            "the next track to take over",
+            "handover.ended !== undefined && handover.playing !== undefined",
+        )
+        .await;
+        let (ended, play, playing, ready, preload): (f64, f64, f64, u64, String) = s
+            .js("[handover.ended, handover.play, handover.playing, handover.ready, handover.preload]")
+            .await;
+        eprintln!(
+            "gapless hand-over: next track play() {:+.1} ms and playing {:+.1} ms from the end of the previous one",
+            play - ended,
+            playing - ended
+        );
+        assert_eq!(preload, "auto", "the next track was told to buffer ahead");
+        assert!(ready >= 3, "the next track had data to play when started (readyState {ready})");
+        // Started by the timer aimed at the end, not by the late `ended` event.
+        assert!(play <= ended, "the next track started {:.1} ms after the end", play - ended);
+        assert_eq!(
+            s.js::<String>("document.querySelector('[data-testid=now-title]').textContent").await,
+            "noise"
+        );
+        s.wait_js("the next track to play on", &format!("!{noise}.paused && {noise}.currentTime > 0.5"))
+            .await;
+        assert_eq!(s.problems(), Vec::<String>::new());
     })
     .await;
 }

@@ -1,0 +1,195 @@
+//! Library scan rate and memory, on a generated library of tagged MP3s with embedded covers.
+//!
+//! `cargo bench --bench scan` writes `SCAN_FILES` (default 5000) one-second MP3s in albums of ten,
+//! each with an ID3v2 tag (title, artist, album, track number) and a `SCAN_COVER_KIB` (default 64)
+//! PNG front cover, then times the library's first scan (every tag read), a rescan with nothing
+//! changed (walk and stat only) and, when the page cache can be dropped (root on Linux), a first
+//! scan from a cold cache. RSS is sampled every 2 ms during each scan: the covers are read and
+//! dropped file by file, so the peak should not grow with the number of covers.
+//! Everything stays in a temp folder that is removed at the end.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use audio_streamer::library::SharedLibrary;
+
+fn main() {
+    let files: usize = env_or("SCAN_FILES", 5000);
+    let cover_kib: usize = env_or("SCAN_COVER_KIB", 64);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (small, full) = (dir.path().join("small"), dir.path().join("full"));
+    let started = Instant::now();
+    generate(&small, files / 10, cover_kib);
+    generate(&full, files, cover_kib);
+    println!(
+        "generated {} tagged MP3s with {cover_kib} KiB covers in {:.1} s",
+        files + files / 10,
+        started.elapsed().as_secs_f64()
+    );
+
+    println!("| scan | files | time | files/s | RSS before | RSS peak during | RSS after |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    // A tenth of the library first, then all of it: the peak above the baseline should stay
+    // about the same while the library's own size grows tenfold.
+    row("first, warm cache", &small, files / 10, false);
+    let library = row("first, warm cache", &full, files, false);
+    let rescan = measure(|| {
+        library.rescan();
+    });
+    print_row("rescan, nothing changed", files, rescan);
+    if drop_caches() {
+        row("first, cold cache", &full, files, true);
+    } else {
+        println!("(cold cache not measured: /proc/sys/vm/drop_caches is not writable)");
+    }
+}
+
+/// One first scan of `root` in a fresh library; prints its row.
+fn row(label: &str, root: &Path, files: usize, cold: bool) -> SharedLibrary {
+    if cold {
+        drop_caches();
+    }
+    audio_streamer::sys::trim_heap();
+    let library = SharedLibrary::open(root).expect("library opens");
+    let sample = measure(|| {
+        library.rescan();
+    });
+    assert_eq!(
+        library.snapshot().tracks().len(),
+        files,
+        "every file listed"
+    );
+    assert!(
+        library
+            .snapshot()
+            .tracks()
+            .iter()
+            .all(|t| t.artist.is_some() && t.art.is_some()),
+        "every file's tags and cover read"
+    );
+    print_row(label, files, sample);
+    library
+}
+
+struct Sample {
+    secs: f64,
+    before: u64,
+    peak: u64,
+    after: u64,
+}
+
+/// Runs `scan` while a thread samples RSS every 2 ms.
+fn measure(scan: impl FnOnce()) -> Sample {
+    let before = rss();
+    let peak = Arc::new(AtomicU64::new(before));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (Arc::clone(&peak), Arc::clone(&done));
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(rss(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let started = Instant::now();
+    scan();
+    let secs = started.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    sampler.join().unwrap();
+    let after = rss();
+    Sample {
+        secs,
+        before,
+        peak: peak.load(Ordering::Relaxed).max(after),
+        after,
+    }
+}
+
+fn print_row(label: &str, files: usize, s: Sample) {
+    let mib = |b: u64| format!("{:.1} MiB", b as f64 / 1048576.0);
+    println!(
+        "| {label} | {files} | {:.2} s | {:.0} | {} | {} (+{}) | {} |",
+        s.secs,
+        files as f64 / s.secs,
+        mib(s.before),
+        mib(s.peak),
+        mib(s.peak - s.before),
+        mib(s.after)
+    );
+}
+
+fn rss() -> u64 {
+    audio_streamer::stats::memory().0
+}
+
+/// Writes the library: `albums/album NNNN/NN title.mp3`.
+fn generate(root: &Path, files: usize, cover_kib: usize) {
+    use lofty::config::WriteOptions;
+    use lofty::picture::{MimeType, Picture, PictureType};
+    use lofty::tag::{Accessor as _, Tag, TagExt as _, TagType};
+    let audio = silent_mp3(1.0);
+    for i in 0..files {
+        let (album, number) = (i / 10, i % 10 + 1);
+        let folder = root.join(format!("albums/album {album:04}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join(format!("{number:02} track {i}.mp3"));
+        std::fs::write(&path, &audio).unwrap();
+        let mut tag = Tag::new(TagType::Id3v2);
+        tag.set_title(format!("Track {i}"));
+        tag.set_artist(format!("Artist {}", album % 97));
+        tag.set_album(format!("Album {album}"));
+        tag.set_track(number as u32);
+        tag.push_picture(
+            Picture::unchecked(noise_png(cover_kib, i as u32))
+                .pic_type(PictureType::CoverFront)
+                .mime_type(MimeType::Png)
+                .build(),
+        );
+        tag.save_to_path(&path, WriteOptions::default()).unwrap();
+    }
+}
+
+/// MPEG-1 Layer III frames of silence (128 kbit/s, 44.1 kHz).
+fn silent_mp3(seconds: f32) -> Vec<u8> {
+    let frames = (seconds * 44_100.0 / 1152.0).ceil() as usize;
+    let mut frame = vec![0u8; 417];
+    frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+    frame.repeat(frames)
+}
+
+/// A PNG of noise of about `kib` KiB (noise does not compress, like a photo).
+fn noise_png(kib: usize, seed: u32) -> Vec<u8> {
+    let side = ((kib * 1024 / 3) as f64).sqrt() as u32;
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Rgb);
+    let mut writer = encoder.write_header().unwrap();
+    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+    let pixels: Vec<u8> = (0..side * side * 3)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// Drops the page cache (needs root on Linux); whether it worked.
+fn drop_caches() -> bool {
+    std::process::Command::new("sync").status().ok();
+    std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok()
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
