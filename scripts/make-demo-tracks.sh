@@ -32,4 +32,22 @@ sox -q "$tmp/bells.wav" -r 22050 "$out/bells.flac"
 sox -q -n -r 44100 -c 1 -C 64 "$out/test.mp3" synth 3 sine 220-880 fade 0.05 3 0.2 gain -6
 ffmpeg -loglevel error -y -i "$tmp/lullaby.wav" -c:a libopus -b:a 48k "$out/Lullaby (opus).opus"
 ffmpeg -loglevel error -y -i "$tmp/arpeggio.wav" -c:a aac -b:a 96k "$out/arpeggio-aac.m4a"
+
+# Covers and tags: two generated 300x300 pictures, embedded with ffmpeg where the container takes
+# one (MP3: ID3v2 APIC, FLAC: PICTURE block, M4A: covr). The Ogg files keep no cover.
+ffmpeg -loglevel error -y -f lavfi -i "gradients=s=300x300:c0=0x2f6fdf:c1=0xf2a541:x0=0:y0=0:x1=300:y1=300:nb_colors=2:seed=7" \
+  -frames:v 1 "$tmp/cover-arpeggio.png"
+ffmpeg -loglevel error -y -f lavfi -i "mandelbrot=s=300x300:maxiter=200" -frames:v 1 "$tmp/cover-bells.png"
+tag() {
+  local file="$1" cover="$2" title="$3" track="$4" ext="${1##*.}"
+  local extra=()
+  [ "$ext" = mp3 ] && extra=(-id3v2_version 3)
+  ffmpeg -loglevel error -y -i "$out/$file" -i "$cover" -map 0:a -map 1:v -c copy -disposition:v attached_pic \
+    -metadata title="$title" -metadata artist="audio-streamer demo" -metadata album="Synthesized" \
+    -metadata track="$track" "${extra[@]}" "$tmp/tagged.$ext"
+  mv "$tmp/tagged.$ext" "$out/$file"
+}
+tag "Arpeggio in C.mp3" "$tmp/cover-arpeggio.png" "Arpeggio in C" 1
+tag "arpeggio-aac.m4a" "$tmp/cover-arpeggio.png" "Arpeggio in C (AAC)" 2
+tag "bells.flac" "$tmp/cover-bells.png" "Bells" 3
 ls -l "$out"

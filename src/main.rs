@@ -6,7 +6,8 @@ use clap::Parser as _;
 
 fn main() {
     let config = Config::from(Args::parse());
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,lofty=error"))
+        .init();
     if let Err(err) = run(config) {
         eprintln!("audio-streamer: error: {err:#}");
         std::process::exit(1);
