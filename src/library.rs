@@ -627,6 +627,11 @@ impl SharedLibrary {
             }
         }
         let library = self.publish(Some(Library::build(&walk, &tags)), None);
+        drop((walk, tags, previous));
+        if total > 0 {
+            // Hand the scan's scratch memory back now rather than at the sampler's next trim.
+            crate::sys::trim_heap();
+        }
         if first || total > 0 {
             let secs = started.elapsed().as_secs_f64();
             log::info!(
