@@ -72,8 +72,9 @@ function setUpSearch() {
   });
 }
 
-// The folder changed: fetch the page again and swap in its track list, keeping every player that
-// is still listed as it is (playing, paused, position and all). Changes that arrive during a
+// The folder changed: fetch the page again and swap in its track list with fresh titles, tags and
+// covers, moving every player that is still listed into it as it is (playing, paused, position and
+// all: moved within one task, a media element does not pause). Changes that arrive during a
 // refresh (a long scan sends one a second) are folded into one more refresh.
 let refreshing = null, again = false;
 function scheduleRefresh() {
@@ -91,7 +92,10 @@ async function refreshLibrary() {
   for (const item of main.querySelectorAll("[data-testid=track]")) {
     const name = CSS.escape(item.dataset.name);
     const live = document.querySelector(`main [data-testid=track][data-name="${name}"]`);
-    if (live) item.replaceWith(live);
+    if (!live) continue;
+    item.querySelector("audio").replaceWith(live.querySelector("audio"));
+    const problem = live.querySelector(".problem");
+    if (problem) item.append(problem);
   }
   document.querySelector("main").replaceWith(document.adoptNode(main));
   const subtitle = fresh.querySelector(".subtitle");

@@ -924,3 +924,36 @@ async fn the_next_track_is_buffered_ahead_and_starts_as_the_current_one_ends() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn tags_written_while_the_page_is_open_show_without_a_reload_or_a_pause() {
+    scenario("retag", async |s| {
+        s.open_index().await;
+        let tone = Session::player("tone");
+        s.js::<bool>(&format!("{tone}.play().then(() => true)"))
+            .await;
+        s.wait_js("playback", &format!("{tone}.currentTime > 0.3"))
+            .await;
+        let title = "document.querySelector('[data-name=\"tone\"] .title').textContent";
+        assert_eq!(s.js::<String>(title).await, "tone");
+
+        let path = s.fixture.audio_dir().join("tone.mp3");
+        common::tag_file(&path, "Tone Poem", "The Sines", "Sweeps", None);
+        s.wait_js(
+            "the new title without a reload",
+            &format!("{title} === 'Tone Poem'"),
+        )
+        .await;
+        let byline =
+            "document.querySelector('[data-name=\"tone\"] [data-testid=byline]').textContent";
+        assert_eq!(s.js::<String>(byline).await, "The Sines — Sweeps");
+        let at: f64 = s.js(&format!("{tone}.currentTime")).await;
+        s.wait_js(
+            "the same player to keep playing",
+            &format!("!{tone}.paused && {tone}.currentTime > {at} + 0.3"),
+        )
+        .await;
+        assert_eq!(s.problems(), Vec::<String>::new());
+    })
+    .await;
+}
