@@ -1,6 +1,8 @@
 //! The binary's start-up: bad configuration ends with one clear line and a non-zero exit; a good
 //! one answers at once while the library is scanned in the background.
 
+mod common;
+
 use std::process::{Command, Stdio};
 
 fn run(args: &[&str]) -> (i32, String) {
@@ -82,20 +84,18 @@ fn env_vars_configure_like_flags() {
 
 /// Starts the binary on a free port serving `dir`; returns it once it accepts connections.
 fn spawn_server(dir: &std::path::Path) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    spawn_logging_to(dir, Stdio::null())
+}
+
+/// Like [`spawn_server`], with the log (stderr, level `info`) sent to `log`.
+fn spawn_logging_to(dir: &std::path::Path, log: Stdio) -> (std::process::Child, u16) {
+    let port = common::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
-        .args([
-            "--port",
-            &port.to_string(),
-            "--audio-dir",
-            dir.to_str().unwrap(),
-        ])
+        .args(["--port", &port.to_string(), "--audio-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -185,19 +185,7 @@ fn start_up_answers_at_once_while_the_scan_reports_progress_and_a_summary() {
     }
     // A file lofty needs seconds to give up on: every byte looks like the start of an MP3 frame.
     std::fs::write(dir.path().join("slow.mp3"), vec![0xFF; 8 * 1024 * 1024]).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
-        .args(["--port", &port.to_string(), "--audio-dir"])
-        .arg(dir.path())
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, port) = spawn_logging_to(dir.path(), Stdio::piped());
     let (log_tx, log_rx) = std::sync::mpsc::channel();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
@@ -209,10 +197,6 @@ fn start_up_answers_at_once_while_the_scan_reports_progress_and_a_summary() {
         }
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "server did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
 
     // While the slow file's tags are read, the page says so and every track already plays.
     let (status, page) = http_get(port, "/");

@@ -254,7 +254,7 @@ async fn a_listener_that_stops_reading_is_disconnected_and_a_slow_one_is_not() {
         .await
         .unwrap()
         .unwrap();
-    let body_start = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let body_start = common::head_end(&received).unwrap();
     assert!(
         received[body_start..] == file[..],
         "the slow reader got every byte"

@@ -55,13 +55,10 @@ fn request(addr: SocketAddr, headers: &[(String, String)]) -> (u16, String, Vec<
     conn.write_all(req.as_bytes()).unwrap();
     let mut buf = Vec::new();
     conn.read_to_end(&mut buf).unwrap();
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let body = common::head_end(&buf).expect("a response head");
+    let head = String::from_utf8_lossy(&buf[..body - 4]).into_owned();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, head, buf[split + 4..].to_vec())
+    (status, head, buf[body..].to_vec())
 }
 
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {

@@ -19,11 +19,7 @@ async fn mixed_traffic_for_seconds_has_no_errors_and_no_leak() {
         ("/audio/long".to_owned(), fixture.wav("long.wav", 120.0)),
         ("/audio/short".to_owned(), fixture.wav("short.wav", 10.0)),
     ]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
         .args([
             "--port",

@@ -210,10 +210,9 @@ pub async fn raw_request(addr: SocketAddr, request: &[u8]) -> RawResponse {
         .await
         .expect("server answered within 10 s")
         .ok();
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(&buf)));
+    let split = head_end(&buf)
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(&buf)))
+        - 4;
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
     let status = head
         .split_whitespace()
@@ -225,6 +224,23 @@ pub async fn raw_request(addr: SocketAddr, request: &[u8]) -> RawResponse {
         head,
         body: buf[split + 4..].to_vec(),
     }
+}
+
+/// Where the body starts: just past the blank line that ends the response head, if it has come.
+pub fn head_end(received: &[u8]) -> Option<usize> {
+    received
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+}
+
+/// A port that was free a moment ago, for a server started as a separate process.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A `GET` request line plus `Connection: close`.
