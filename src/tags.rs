@@ -136,6 +136,88 @@ pub fn image_type(data: &[u8]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lofty::config::WriteOptions;
+    use lofty::picture::MimeType;
+    use lofty::tag::{Tag, TagExt as _, TagType};
+
+    /// One second of silent WAV, tagged with `pictures` (type, bytes), in a temp folder.
+    fn wav_with(pictures: &[(PictureType, Vec<u8>)]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.wav");
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut writer = hound::WavWriter::create(&path, spec).unwrap();
+        for _ in 0..8000 {
+            writer.write_sample(0i16).unwrap();
+        }
+        writer.finalize().unwrap();
+        let mut tag = Tag::new(TagType::Id3v2);
+        tag.set_title("T".into());
+        for (kind, data) in pictures {
+            tag.push_picture(
+                Picture::unchecked(data.clone())
+                    .pic_type(*kind)
+                    .mime_type(MimeType::Png)
+                    .build(),
+            );
+        }
+        tag.save_to_path(&path, WriteOptions::default()).unwrap();
+        (dir, path)
+    }
+
+    /// A real PNG, made with the `png` crate.
+    fn png(shade: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut encoder = ::png::Encoder::new(&mut out, 2, 2);
+        encoder.set_color(::png::ColorType::Grayscale);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&[shade; 4]).unwrap();
+        writer.finish().unwrap();
+        out
+    }
+
+    #[test]
+    fn the_front_cover_is_found_and_returned_byte_for_byte() {
+        let (back, front) = (png(10), png(200));
+        let (_dir, path) = wav_with(&[
+            (PictureType::CoverBack, back.clone()),
+            (PictureType::CoverFront, front.clone()),
+        ]);
+        let tags = Tags::read(&path);
+        assert!(tags.has_cover && !tags.unreadable);
+        assert_eq!(tags.title.as_deref(), Some("T"));
+        let cover = embedded_cover(&path).unwrap();
+        assert_eq!((cover.mime, cover.data), ("image/png", front));
+    }
+
+    #[test]
+    fn without_a_front_cover_the_first_picture_serves_and_without_pictures_none() {
+        let other = png(99);
+        let (_dir, path) = wav_with(&[(PictureType::Artist, other.clone())]);
+        assert!(Tags::read(&path).has_cover);
+        assert_eq!(embedded_cover(&path).unwrap().data, other);
+        let (_dir, bare) = wav_with(&[]);
+        assert!(!Tags::read(&bare).has_cover);
+        assert_eq!(embedded_cover(&bare), None);
+    }
+
+    #[test]
+    fn a_picture_that_is_not_an_image_is_no_cover_and_corrupt_files_have_none() {
+        let (_dir, path) = wav_with(&[(PictureType::CoverFront, b"<script>x</script>".to_vec())]);
+        assert!(!Tags::read(&path).has_cover);
+        assert_eq!(embedded_cover(&path), None);
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.mp3");
+        std::fs::write(&junk, b"not audio at all").unwrap();
+        let tags = Tags::read(&junk);
+        assert!(tags.unreadable && !tags.has_cover);
+        assert_eq!(embedded_cover(&junk), None);
+        assert_eq!(embedded_cover(&dir.path().join("missing.mp3")), None);
+    }
 
     #[test]
     fn images_are_recognised_by_their_bytes_not_their_names() {

@@ -235,6 +235,22 @@ function showCurrent() {
   }
 }
 
+// Shuffle and repeat: shown on the bar's buttons and kept with the resume state.
+function setModes(modes) {
+  shuffle = modes.shuffle === true;
+  repeat = ["off", "all", "one"].includes(modes.repeat) ? modes.repeat : "off";
+  const bar = document.querySelector("[data-testid=now-playing]");
+  bar?.querySelector("[data-action=shuffle]").setAttribute("aria-pressed", String(shuffle));
+  const button = bar?.querySelector("[data-action=repeat]");
+  if (button) {
+    button.dataset.repeat = repeat;
+    button.setAttribute("aria-label", `Repeat: ${repeat === "one" ? "this track" : repeat}`);
+  }
+  store(MODES, { shuffle, repeat });
+  cancelHandoff();
+  applyRepeat();
+}
+
 // Repeat-one is the element's own loop: seamless, and no `ended` to handle.
 function applyRepeat() {
   for (const audio of document.querySelectorAll("audio")) audio.loop = repeat === "one" && audio === current;
@@ -264,18 +280,8 @@ function setUpPlayer() {
     if (action === "previous") step(-1);
     if (action === "next") step(1);
     if (action === "toggle" && current) current.paused ? play(current) : current.pause();
-    if (action === "shuffle") {
-      shuffle = !shuffle;
-      event.target.closest("button").setAttribute("aria-pressed", String(shuffle));
-    }
-    if (action === "repeat") {
-      repeat = { off: "all", all: "one", one: "off" }[repeat];
-      const button = event.target.closest("button");
-      button.dataset.repeat = repeat;
-      button.setAttribute("aria-label", `Repeat: ${repeat === "one" ? "this track" : repeat}`);
-      cancelHandoff();
-      applyRepeat();
-    }
+    if (action === "shuffle") setModes({ shuffle: !shuffle, repeat });
+    if (action === "repeat") setModes({ shuffle, repeat: { off: "all", all: "one", one: "off" }[repeat] });
   });
   document.addEventListener("keydown", (event) => {
     const t = event.target;
@@ -303,10 +309,11 @@ function setUpPlayer() {
   }
 }
 
-// Resume: each track's position and the current track are kept in this browser (localStorage) and
-// restored when the page loads again.
+// Resume: each track's position, the current track, and shuffle and repeat are kept in this
+// browser (localStorage) and restored when the page loads again.
 const POSITIONS = "audio-streamer.positions";
 const CURRENT = "audio-streamer.current";
+const MODES = "audio-streamer.modes";
 function stored(key, fallback) {
   try { return JSON.parse(localStorage.getItem(key)) ?? fallback; } catch (_) { return fallback; }
 }
@@ -340,6 +347,7 @@ function setUpResume() {
     if (event.target instanceof HTMLAudioElement) store(CURRENT, nameOf(event.target));
   }, true);
   restorePositions();
+  setModes(stored(MODES, {}));
   const name = stored(CURRENT, null);
   const audio = name && document.querySelector(`[data-name="${CSS.escape(name)}"] audio`);
   if (audio) { current = audio; showCurrent(); }

@@ -715,7 +715,7 @@ async fn keys_and_the_now_playing_bar_move_through_the_list_and_a_finished_track
 }
 
 #[actix_web::test]
-async fn positions_and_the_current_track_are_restored_after_a_reload() {
+async fn positions_the_current_track_and_shuffle_and_repeat_are_restored_after_a_reload() {
     scenario("resume", async |s| {
         s.open_index().await;
         let voice = Session::player("voice");
@@ -742,6 +742,15 @@ async fn positions_and_the_current_track_are_restored_after_a_reload() {
         s.wait_js(
             "the current track to come back",
             "document.querySelector('[data-testid=now-title]').textContent === 'voice'",
+        )
+        .await;
+        // Shuffle and repeat come back too.
+        s.js::<bool>("(document.querySelector('[data-action=shuffle]').click(), document.querySelector('[data-action=repeat]').click(), true)").await;
+        s.page.reload().await.unwrap();
+        s.wait_js(
+            "shuffle and repeat to come back",
+            "document.querySelector('[data-action=shuffle]').getAttribute('aria-pressed') === 'true' && \
+             document.querySelector('[data-action=repeat]').getAttribute('aria-label') === 'Repeat: all'",
         )
         .await;
         // Untouched tracks start at the beginning.
