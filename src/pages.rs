@@ -11,6 +11,11 @@ use crate::error::Error;
 use crate::library::{Progress, Track};
 use crate::stats::{Snapshot, human_bytes};
 
+/// Up to this many tracks, each player fetches its track's metadata as the page loads; above it,
+/// players fetch nothing until played (the page already shows each length from the tags), so opening
+/// a large library does not send one request per track.
+pub const PRELOAD_METADATA_UP_TO: usize = 100;
+
 /// One folder's tracks, in page order.
 struct Group {
     folder: String,
@@ -37,6 +42,8 @@ struct IndexPage {
     audio_dir: String,
     /// Set while the library is being scanned.
     scan: Option<Progress>,
+    /// The players' `preload`: `metadata`, or `none` for a large library.
+    preload: &'static str,
     stats: Snapshot,
 }
 
@@ -85,6 +92,11 @@ pub async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Respond
         track_count: library.tracks().len(),
         audio_dir: state.library.root().display().to_string(),
         scan,
+        preload: if library.tracks().len() > PRELOAD_METADATA_UP_TO {
+            "none"
+        } else {
+            "metadata"
+        },
         stats: state.stats.borrow().clone(),
     })
 }

@@ -190,3 +190,25 @@ async fn tagged_tracks_show_their_title_artist_album_and_length() {
         "still streamed by its file name"
     );
 }
+
+#[actix_web::test]
+async fn a_large_library_loads_no_track_until_it_is_played() {
+    let fixture = Fixture::new();
+    let limit = audio_streamer::pages::PRELOAD_METADATA_UP_TO;
+    for i in 0..limit {
+        fixture.wav(&format!("t{i:03}.wav"), 0.01);
+    }
+    let page = |app| async move {
+        let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
+        String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+    };
+    let app = app!(fixture);
+    let html = page(app).await;
+    assert_eq!(html.matches("preload=\"metadata\"").count(), limit);
+    fixture.wav("one-more.wav", 0.01);
+    let app = app!(fixture);
+    let html = page(app).await;
+    assert_eq!(html.matches("preload=\"none\"").count(), limit + 1);
+    assert!(!html.contains("preload=\"metadata\""));
+    assert!(html.contains("0:00"), "lengths still shown from the tags");
+}
