@@ -228,18 +228,23 @@ struct Walk {
     folder_art: HashMap<String, (usize, Artwork)>,
 }
 
-/// Lists the audio files and folder images under `root` (see [`Library::scan`] for the rules).
-fn walk(root: &Path) -> Result<Walk, LibraryError> {
+/// `root` made canonical, once it is known to be a folder this process can list.
+fn readable_folder(root: &Path) -> Result<PathBuf, LibraryError> {
     let unreadable = |source| LibraryError::Unreadable {
         path: root.to_owned(),
         source,
     };
-    let canonical_root = root.canonicalize().map_err(unreadable)?;
-    if !canonical_root.is_dir() {
+    let canonical = root.canonicalize().map_err(unreadable)?;
+    if !canonical.is_dir() {
         return Err(LibraryError::NotADirectory(root.to_owned()));
     }
-    fs::read_dir(&canonical_root).map_err(unreadable)?;
+    fs::read_dir(&canonical).map_err(unreadable)?;
+    Ok(canonical)
+}
 
+/// Lists the audio files and folder images under `root` (see [`Library::scan`] for the rules).
+fn walk(root: &Path) -> Result<Walk, LibraryError> {
+    let canonical_root = readable_folder(root)?;
     let mut walk = Walk::default();
     let mut pending = vec![(canonical_root.clone(), 0)];
     while let Some((dir, depth)) = pending.pop() {
@@ -293,7 +298,7 @@ impl Walk {
         let Some((target, metadata, relative)) = resolve(root, path, file_type) else {
             return;
         };
-        let folder = relative.rsplit_once('/').map_or("", |(folder, _)| folder);
+        let folder = folder_of(&relative);
         let art = Artwork::new(&target, false, metadata.len(), metadata.modified().ok());
         match self.folder_art.get(folder) {
             Some((best, _)) if *best <= preference => {}
@@ -377,10 +382,13 @@ impl Candidate {
     }
 
     fn folder(&self) -> &str {
-        self.relative
-            .rsplit_once('/')
-            .map_or("", |(folder, _)| folder)
+        folder_of(&self.relative)
     }
+}
+
+/// The folder part of a `/`-separated path under the root (`""` at the top).
+fn folder_of(relative: &str) -> &str {
+    relative.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
 impl Track {
@@ -507,15 +515,7 @@ impl SharedLibrary {
     /// `root` is not a readable folder.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, LibraryError> {
         let root = root.into();
-        let unreadable = |source| LibraryError::Unreadable {
-            path: root.clone(),
-            source,
-        };
-        let canonical = root.canonicalize().map_err(unreadable)?;
-        if !canonical.is_dir() {
-            return Err(LibraryError::NotADirectory(root));
-        }
-        fs::read_dir(&canonical).map_err(unreadable)?;
+        readable_folder(&root)?;
         let (status, _) = watch::channel(Status {
             version: 0,
             scan: Some(Progress::default()),
