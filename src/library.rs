@@ -595,11 +595,15 @@ impl SharedLibrary {
         let mut tags: HashMap<PathBuf, Tags> = HashMap::with_capacity(walk.files.len());
         let mut todo = Vec::new();
         for file in &walk.files {
-            match known.get(file.path.as_path()) {
-                Some(t) if t.size == file.size && t.modified == file.modified && !t.pending => {
-                    tags.insert(file.path.clone(), t.tags().unwrap_or_default());
+            let unchanged = known
+                .get(file.path.as_path())
+                .filter(|t| t.size == file.size && t.modified == file.modified)
+                .and_then(|t| t.tags());
+            match unchanged {
+                Some(read) => {
+                    tags.insert(file.path.clone(), read);
                 }
-                _ => todo.push(file.path.as_path()),
+                None => todo.push(file.path.as_path()),
             }
         }
         drop(known);

@@ -38,13 +38,7 @@ impl Tags {
     /// Reads the primary (else first) tag and the duration. A file lofty cannot parse, or on which
     /// it panics, is marked unreadable: nothing here can stop the scan.
     pub fn read(path: &Path) -> Self {
-        let parsed = catch_unwind(AssertUnwindSafe(|| {
-            Probe::open(path)?
-                .guess_file_type()?
-                .options(ParseOptions::new())
-                .read()
-        }));
-        let Ok(Ok(file)) = parsed else {
+        let Some(file) = parse(path, ParseOptions::new()) else {
             log::warn!(
                 "cannot read tags of {}; listing it by file name",
                 path.display()
@@ -93,18 +87,21 @@ impl Image {
 /// else the first one. Reads tags only (no audio properties). `None` when there is none, when it is
 /// not an image of a known type, or when the file cannot be parsed.
 pub fn embedded_cover(path: &Path) -> Option<Image> {
-    let file = catch_unwind(|| {
-        Probe::open(path)
-            .ok()?
-            .guess_file_type()
-            .ok()?
-            .options(ParseOptions::new().read_properties(false))
-            .read()
-            .ok()
-    })
-    .ok()??;
+    let file = parse(path, ParseOptions::new().read_properties(false))?;
     let picture = front_cover(&file)?;
     Image::new(picture.data().to_vec())
+}
+
+/// Parses the file at `path` with lofty; `None` if it cannot, or panics trying.
+fn parse(path: &Path, options: ParseOptions) -> Option<TaggedFile> {
+    catch_unwind(AssertUnwindSafe(|| {
+        Probe::open(path)?
+            .guess_file_type()?
+            .options(options)
+            .read()
+    }))
+    .ok()?
+    .ok()
 }
 
 fn front_cover(file: &TaggedFile) -> Option<&Picture> {
