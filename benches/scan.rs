@@ -53,7 +53,7 @@ fn row(label: &str, root: &Path, files: usize, cold: bool) -> SharedLibrary {
     if cold {
         drop_caches();
     }
-    audio_streamer::sys::trim_heap();
+    audio_streamer::trim_heap();
     let library = SharedLibrary::open(root).expect("library opens");
     let sample = measure(|| {
         library.rescan();
@@ -68,7 +68,7 @@ fn row(label: &str, root: &Path, files: usize, cold: bool) -> SharedLibrary {
             .snapshot()
             .tracks()
             .iter()
-            .all(|t| t.artist.is_some() && t.art.is_some()),
+            .all(|t| t.tags.artist.is_some() && t.art.is_some()),
         "every file's tags and cover read"
     );
     print_row(label, files, sample);
@@ -103,7 +103,7 @@ fn measure(scan: impl FnOnce()) -> Sample {
     sampler.join().unwrap();
     // What stays: the library itself, once the scan's garbage is returned (as the server's
     // sampler does every 10 s).
-    audio_streamer::sys::trim_heap();
+    audio_streamer::trim_heap();
     let after = rss();
     Sample {
         secs,
@@ -132,58 +132,24 @@ fn rss() -> u64 {
 
 /// Writes the library: `albums/album NNNN/NN title.mp3`.
 fn generate(root: &Path, files: usize, cover_kib: usize) {
-    use lofty::config::WriteOptions;
-    use lofty::picture::{MimeType, Picture, PictureType};
-    use lofty::tag::{Accessor as _, Tag, TagExt as _, TagType};
-    let audio = silent_mp3(1.0);
+    let audio = testkit::silent_mp3(1.0);
     for i in 0..files {
         let (album, number) = (i / 10, i % 10 + 1);
         let folder = root.join(format!("albums/album {album:04}"));
         std::fs::create_dir_all(&folder).unwrap();
         let path = folder.join(format!("{number:02} track {i}.mp3"));
         std::fs::write(&path, &audio).unwrap();
-        let mut tag = Tag::new(TagType::Id3v2);
-        tag.set_title(format!("Track {i}"));
-        tag.set_artist(format!("Artist {}", album % 97));
-        tag.set_album(format!("Album {album}"));
-        tag.set_track(number as u32);
-        tag.push_picture(
-            Picture::unchecked(noise_png(cover_kib, i as u32))
-                .pic_type(PictureType::CoverFront)
-                .mime_type(MimeType::Png)
-                .build(),
-        );
-        tag.save_to_path(&path, WriteOptions::default()).unwrap();
+        testkit::Tagger::default()
+            .title(&format!("Track {i}"))
+            .artist(&format!("Artist {}", album % 97))
+            .album(&format!("Album {album}"))
+            .track(number as u32)
+            .picture(
+                lofty::picture::PictureType::CoverFront,
+                &testkit::noise_png(cover_kib, i as u32),
+            )
+            .save(&path);
     }
-}
-
-/// MPEG-1 Layer III frames of silence (128 kbit/s, 44.1 kHz).
-fn silent_mp3(seconds: f32) -> Vec<u8> {
-    let frames = (seconds * 44_100.0 / 1152.0).ceil() as usize;
-    let mut frame = vec![0u8; 417];
-    frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
-    frame.repeat(frames)
-}
-
-/// A PNG of noise of about `kib` KiB (noise does not compress, like a photo).
-fn noise_png(kib: usize, seed: u32) -> Vec<u8> {
-    let side = ((kib * 1024 / 3) as f64).sqrt() as u32;
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, side, side);
-    encoder.set_color(png::ColorType::Rgb);
-    let mut writer = encoder.write_header().unwrap();
-    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-    let pixels: Vec<u8> = (0..side * side * 3)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect();
-    writer.write_image_data(&pixels).unwrap();
-    writer.finish().unwrap();
-    out
 }
 
 /// Drops the page cache (needs root on Linux); whether it worked.

@@ -1,13 +1,9 @@
 //! Covers: embedded pictures and folder images at `/art/<name>`, typed by their bytes, cached by
 //! version, and listed in the JSON API and the page.
 
-mod common;
-
-use actix_web::App;
 use actix_web::http::{StatusCode, header};
 use actix_web::test::{self, TestRequest};
-use audio_streamer::{AppState, routes};
-use common::{Fixture, png, silent_mp3, tag_file};
+use testkit::{Fixture, png, silent_mp3, tag_file};
 
 /// A fixture with every kind of cover, and the PNGs it used.
 struct Covers {
@@ -53,17 +49,6 @@ fn covers() -> Covers {
     }
 }
 
-macro_rules! app {
-    ($fixture:expr) => {{
-        let state = AppState::new(&$fixture.config()).unwrap();
-        state.library.scanned().await;
-        (
-            test::init_service(App::new().configure(routes(state.clone()))).await,
-            state,
-        )
-    }};
-}
-
 macro_rules! json {
     ($app:expr, $uri:expr) => {{
         let res = test::call_service(&$app, TestRequest::get().uri($uri).to_request()).await;
@@ -89,7 +74,7 @@ fn art_urls(tracks: &serde_json::Value) -> Vec<(String, Option<String>)> {
 #[actix_web::test]
 async fn each_track_gets_its_embedded_cover_else_its_folder_image_else_none() {
     let covers = covers();
-    let (app, _) = app!(covers.fixture);
+    let (app, _) = testkit::app(&covers.fixture.config()).await;
     let tracks = json!(app, "/api/tracks");
     let urls = art_urls(&tracks);
     let url = |name: &str| urls.iter().find(|(n, _)| n == name).unwrap().1.clone();
@@ -134,7 +119,7 @@ async fn each_track_gets_its_embedded_cover_else_its_folder_image_else_none() {
 #[actix_web::test]
 async fn covers_revalidate_with_their_etag_and_unversioned_urls_are_not_cached() {
     let covers = covers();
-    let (app, _) = app!(covers.fixture);
+    let (app, _) = testkit::app(&covers.fixture.config()).await;
     let res = test::call_service(
         &app,
         TestRequest::get().uri("/art/with%20cover").to_request(),
@@ -162,7 +147,7 @@ async fn covers_revalidate_with_their_etag_and_unversioned_urls_are_not_cached()
 #[actix_web::test]
 async fn a_changed_cover_gets_a_new_url_and_the_new_bytes() {
     let covers = covers();
-    let (app, state) = app!(covers.fixture);
+    let (app, state) = testkit::app(&covers.fixture.config()).await;
     let before = art_urls(&json!(app, "/api/tracks"));
     let path = covers.fixture.audio_dir().join("with cover.mp3");
     let newer = png(40, 40, 9);
@@ -184,7 +169,7 @@ async fn a_changed_cover_gets_a_new_url_and_the_new_bytes() {
 #[actix_web::test]
 async fn tracks_without_covers_unknown_names_and_hostile_paths_are_404() {
     let covers = covers();
-    let (app, _) = app!(covers.fixture);
+    let (app, _) = testkit::app(&covers.fixture.config()).await;
     for uri in [
         "/art/plain",
         "/art/sneaky",
@@ -209,7 +194,7 @@ async fn tracks_without_covers_unknown_names_and_hostile_paths_are_404() {
 #[actix_web::test]
 async fn the_page_shows_covers_lazily_and_a_placeholder_otherwise() {
     let covers = covers();
-    let (app, _) = app!(covers.fixture);
+    let (app, _) = testkit::app(&covers.fixture.config()).await;
     let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
     let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     assert_eq!(html.matches("data-testid=\"cover\"").count(), 3, "{html}");

@@ -5,8 +5,6 @@
 //! install it and pass as skipped; with `CI=true` a missing browser is a failure. On failure, a
 //! screenshot and the browser's console log are saved under `target/browser-failures/<test>/`.
 
-mod common;
-
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,9 +17,9 @@ use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
 use chromiumoxide::cdp::browser_protocol::network::{EventLoadingFailed, EventResponseReceived};
 use chromiumoxide::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown};
 use chromiumoxide::page::{Page, ScreenshotParams};
-use common::{Fixture, TestServer};
 use futures_util::{FutureExt as _, StreamExt as _};
 use serde::de::DeserializeOwned;
+use testkit::{Fixture, TestServer};
 use tokio::time::{Instant, sleep};
 
 /// One browser at a time: two cores do not run several Chromiums and audio decoders smoothly.
@@ -97,12 +95,12 @@ impl Session {
         let fixture = Fixture::new();
         let dir = fixture.audio_dir();
         sox(&dir, "tone.mp3", 20, false);
-        common::tag_file(
+        testkit::tag_file(
             &dir.join("tone.mp3"),
             "tone",
             "",
             "",
-            Some(&common::png(64, 64, 3)),
+            Some(&testkit::png(64, 64, 3)),
         );
         sox(&dir, "voice.ogg", 20, false);
         sox(&dir, "chime.flac", 20, false);
@@ -947,7 +945,7 @@ async fn tags_written_while_the_page_is_open_show_without_a_reload_or_a_pause() 
         assert_eq!(s.js::<String>(title).await, "tone");
 
         let path = s.fixture.audio_dir().join("tone.mp3");
-        common::tag_file(&path, "Tone Poem", "The Sines", "Sweeps", None);
+        testkit::tag_file(&path, "Tone Poem", "The Sines", "Sweeps", None);
         s.wait_js(
             "the new title without a reload",
             &format!("{title} === 'Tone Poem'"),

@@ -1,8 +1,6 @@
 //! The binary's start-up: bad configuration ends with one clear line and a non-zero exit; a good
 //! one answers at once while the library is scanned in the background.
 
-mod common;
-
 use std::process::{Command, Stdio};
 
 fn run(args: &[&str]) -> (i32, String) {
@@ -89,7 +87,7 @@ fn spawn_server(dir: &std::path::Path) -> (std::process::Child, u16) {
 
 /// Like [`spawn_server`], with the log (stderr, level `info`) sent to `log`.
 fn spawn_logging_to(dir: &std::path::Path, log: Stdio) -> (std::process::Child, u16) {
-    let port = common::free_port();
+    let port = testkit::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
         .args(["--port", &port.to_string(), "--audio-dir"])
         .arg(dir)

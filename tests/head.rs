@@ -1,9 +1,7 @@
 //! `HEAD` must not read the file. Measured with the kernel's own count of bytes this process read
 //! (`rchar` in `/proc/self/io`), so this file holds one test and runs alone in its own process.
 
-mod common;
-
-use common::{Fixture, TestServer};
+use testkit::{Fixture, TestServer};
 
 fn bytes_read_by_this_process() -> u64 {
     let io = std::fs::read_to_string("/proc/self/io").unwrap();

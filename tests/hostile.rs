@@ -1,31 +1,19 @@
 //! Hostile and broken input: odd `Range` values, amplification, caps, slow and oversized request
 //! heads, files replaced underneath a listener. Each protection has a test that fails without it.
 
-mod common;
-
 use std::time::Duration;
 
-use actix_web::App;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::test::{self, TestRequest};
-use audio_streamer::{AppState, routes};
-use common::{Fixture, TestServer, get};
+use testkit::{Fixture, TestServer, get};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-macro_rules! app {
-    ($config:expr) => {{
-        let state = AppState::new(&$config).unwrap();
-        state.library.scanned().await;
-        test::init_service(App::new().configure(routes(state))).await
-    }};
-}
-
 #[actix_web::test]
-async fn malformed_multiple_and_reversed_ranges_get_the_whole_file() {
+async fn malformed_and_reversed_ranges_get_the_whole_file() {
     let fixture = Fixture::new();
     let file = fixture.wav("track.wav", 0.5);
-    let app = app!(fixture.config());
+    let (app, _) = testkit::app(&fixture.config()).await;
     for range in [
         "bytes=5-1",
         "bytes=abc",
@@ -33,8 +21,6 @@ async fn malformed_multiple_and_reversed_ranges_get_the_whole_file() {
         "bytes=-",
         "bytes=0-1,",
         "bytes=99999999999999999999-",
-        "bytes=0-0,2-3",
-        "bytes=0-10, 20-30, 40-",
         "bytes=1-2-3",
     ] {
         for method in [Method::GET, Method::HEAD] {
@@ -201,12 +187,12 @@ async fn oversized_and_numerous_headers_get_a_4xx_and_the_next_request_is_served
 async fn a_replaced_file_gets_new_validators_and_if_range_sends_the_new_file_whole() {
     let fixture = Fixture::new();
     fixture.wav("track.wav", 0.5);
-    let app = app!(fixture.config());
+    let (app, _) = testkit::app(&fixture.config()).await;
     let res = test::call_service(&app, TestRequest::get().uri("/audio/track").to_request()).await;
     let old_etag = res.headers().get(header::ETAG).unwrap().clone();
 
     // Replace the file the way a copy tool does: write a new file, rename it over the old one.
-    let new = common::noise_wav(0.7, 4242);
+    let new = testkit::noise_wav(0.7, 4242);
     let tmp = fixture.audio_dir().join(".track.wav.part");
     std::fs::write(&tmp, &new).unwrap();
     std::fs::rename(&tmp, fixture.audio_dir().join("track.wav")).unwrap();
@@ -254,7 +240,7 @@ async fn a_listener_that_stops_reading_is_disconnected_and_a_slow_one_is_not() {
         .await
         .unwrap()
         .unwrap();
-    let body_start = common::head_end(&received).unwrap();
+    let body_start = testkit::head_end(&received).unwrap();
     assert!(
         received[body_start..] == file[..],
         "the slow reader got every byte"
@@ -276,7 +262,7 @@ async fn a_listener_that_stops_reading_is_disconnected_and_a_slow_one_is_not() {
         "the stalled listener got the whole file"
     );
     server
-        .wait_for("no watched streams", |s| s.watchdog.is_empty())
+        .wait_for("no watched streams", |s| s.watched() == 0)
         .await;
 }
 

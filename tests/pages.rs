@@ -1,20 +1,8 @@
 //! The index page, the JSON APIs and the embedded assets, in-process.
 
-mod common;
-
-use actix_web::App;
 use actix_web::http::{StatusCode, header};
 use actix_web::test::{self, TestRequest};
-use audio_streamer::{AppState, routes};
-use common::Fixture;
-
-macro_rules! app {
-    ($fixture:expr) => {{
-        let state = AppState::new(&$fixture.config()).unwrap();
-        state.library.scanned().await;
-        test::init_service(App::new().configure(routes(state))).await
-    }};
-}
+use testkit::Fixture;
 
 /// Every `attr="..."` value in `html`.
 fn attribute_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
@@ -39,7 +27,7 @@ async fn the_index_lists_every_track_with_a_player_whose_src_streams_it() {
         ),
     ];
     files.sort();
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
@@ -78,7 +66,7 @@ async fn the_index_lists_every_track_with_a_player_whose_src_streams_it() {
 async fn the_page_loads_nothing_from_other_hosts() {
     let fixture = Fixture::new();
     fixture.wav("one.wav", 0.01);
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
     let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     for attr in ["src", "href"] {
@@ -93,7 +81,7 @@ async fn the_page_loads_nothing_from_other_hosts() {
 #[actix_web::test]
 async fn an_empty_folder_shows_where_to_put_files() {
     let fixture = Fixture::new();
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
     let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     assert!(html.contains("data-testid=\"empty-state\""));
@@ -104,7 +92,7 @@ async fn an_empty_folder_shows_where_to_put_files() {
 #[actix_web::test]
 async fn assets_are_embedded_typed_and_revalidated_with_an_etag() {
     let fixture = Fixture::new();
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     for (path, mime) in [
         ("/static/app.js", "text/javascript"),
         ("/static/app.css", "text/css"),
@@ -145,7 +133,7 @@ async fn assets_are_embedded_typed_and_revalidated_with_an_etag() {
 async fn the_json_apis_describe_tracks_and_stats() {
     let fixture = Fixture::new();
     let bytes = fixture.wav("a/b.wav", 0.01);
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let res = test::call_service(&app, TestRequest::get().uri("/api/tracks").to_request()).await;
     let tracks: serde_json::Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
     let track = &tracks[0];
@@ -179,7 +167,7 @@ async fn tagged_tracks_show_their_title_artist_album_and_length() {
     tag.set_album("Kind of Blue".into());
     tag.save_to_path(fixture.audio_dir().join("01.wav"), WriteOptions::default())
         .unwrap();
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
     let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     assert!(html.contains(">So What<"), "title from the tag");
@@ -194,7 +182,7 @@ async fn tagged_tracks_show_their_title_artist_album_and_length() {
 #[actix_web::test]
 async fn a_large_library_loads_no_track_until_it_is_played() {
     let fixture = Fixture::new();
-    let limit = audio_streamer::pages::PRELOAD_METADATA_UP_TO;
+    let limit = audio_streamer::PRELOAD_METADATA_UP_TO;
     for i in 0..limit {
         fixture.wav(&format!("t{i:03}.wav"), 0.01);
     }
@@ -202,11 +190,11 @@ async fn a_large_library_loads_no_track_until_it_is_played() {
         let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
         String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
     };
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let html = page(app).await;
     assert_eq!(html.matches("preload=\"metadata\"").count(), limit);
     fixture.wav("one-more.wav", 0.01);
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let html = page(app).await;
     assert_eq!(html.matches("preload=\"none\"").count(), limit + 1);
     assert!(!html.contains("preload=\"metadata\""));

@@ -2,8 +2,6 @@
 //! `If-Range` and `If-None-Match` values, the answer is a valid status, every byte sent is the
 //! file's byte at that offset, and nothing panics or answers 5xx.
 
-mod common;
-
 use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -23,10 +21,10 @@ fn shared() -> &'static Shared {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let fixture = common::Fixture::new();
+                let fixture = testkit::Fixture::new();
                 let file = fixture.wav("track.wav", 1.0);
-                let server = common::TestServer::start(&fixture.config()).await;
-                let head = server.raw(&common::get("/audio/track")).await;
+                let server = testkit::TestServer::start(&fixture.config()).await;
+                let head = server.raw(&testkit::get("/audio/track")).await;
                 let etag = head.header("etag").unwrap().to_owned();
                 tx.send(Shared {
                     addr: server.addr,
@@ -55,7 +53,7 @@ fn request(addr: SocketAddr, headers: &[(String, String)]) -> (u16, String, Vec<
     conn.write_all(req.as_bytes()).unwrap();
     let mut buf = Vec::new();
     conn.read_to_end(&mut buf).unwrap();
-    let body = common::head_end(&buf).expect("a response head");
+    let body = testkit::head_end(&buf).expect("a response head");
     let head = String::from_utf8_lossy(&buf[..body - 4]).into_owned();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     (status, head, buf[body..].to_vec())
@@ -68,7 +66,7 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// Range values: mostly well-formed numbers around the file's size, plus garbage.
+/// Range values: mostly well-formed numbers around the file's size, several ranges, plus garbage.
 fn range_value() -> impl Strategy<Value = String> {
     let n = || prop_oneof![0u64..20_000, 15_900u64..16_100, Just(u64::MAX)];
     prop_oneof![
@@ -76,6 +74,13 @@ fn range_value() -> impl Strategy<Value = String> {
         n().prop_map(|a| format!("bytes={a}-")),
         n().prop_map(|a| format!("bytes=-{a}")),
         (n(), n(), n()).prop_map(|(a, b, c)| format!("bytes={a}-{b},{c}-")),
+        proptest::collection::vec((n(), 0u64..3000), 2..6).prop_map(|spans| {
+            let list: Vec<String> = spans
+                .iter()
+                .map(|(a, n)| format!("{a}-{}", a.saturating_add(*n)))
+                .collect();
+            format!("bytes={}", list.join(","))
+        }),
         "[ -~]{0,24}".prop_map(|s| s),
         "bytes=[0-9,\\- ]{0,16}".prop_map(|s| s),
     ]
@@ -84,7 +89,8 @@ fn range_value() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
-    /// Every answer is 200, 206, 304, 412 or 416, and carries exactly the bytes it claims.
+    /// Every answer is 200, 206, 304, 412 or 416, and carries exactly the bytes it claims: a
+    /// multipart answer's every part, sorted, apart, and never more bytes than the file.
     #[test]
     fn every_answer_carries_exactly_the_bytes_it_claims(
         range in proptest::option::of(range_value()),
@@ -103,6 +109,18 @@ proptest! {
         prop_assert!(matches!(status, 200 | 206 | 304 | 412 | 416), "{status} for {headers:?}");
         match status {
             200 => prop_assert!(body == shared.file, "200 body differs for {headers:?}"),
+            206 if header(&head, "content-type").is_some_and(|t| t.starts_with("multipart/")) => {
+                let parts = testkit::multipart_parts(header(&head, "content-type").unwrap(), &body);
+                prop_assert!(parts.len() >= 2, "a multipart answer of {} part(s)", parts.len());
+                prop_assert!(body.len() as u64 <= len, "multipart larger than the file");
+                prop_assert!(parts.windows(2).all(|w| w[0].range.end() < w[1].range.start()), "parts overlap or are unsorted");
+                for part in parts {
+                    prop_assert_eq!(part.total, len);
+                    prop_assert_eq!(part.content_type.as_str(), "audio/wav");
+                    let (a, b) = (*part.range.start() as usize, *part.range.end() as usize);
+                    prop_assert!(part.bytes == shared.file[a..=b], "part {a}-{b} differs");
+                }
+            }
             206 => {
                 let content_range = header(&head, "content-range").unwrap();
                 let spec = content_range.strip_prefix("bytes ").unwrap();

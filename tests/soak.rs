@@ -2,11 +2,6 @@
 //! verified, no errors, and its memory back near where it started once the load ends. (The
 //! footprint benchmark runs the same traffic for minutes: `FOOTPRINT_SCENARIOS=soak`.)
 
-mod common;
-
-#[path = "common/soak.rs"]
-mod load;
-
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -14,12 +9,12 @@ use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn mixed_traffic_for_seconds_has_no_errors_and_no_leak() {
-    let fixture = common::Fixture::new();
+    let fixture = testkit::Fixture::new();
     let tracks = Arc::new(vec![
         ("/audio/long".to_owned(), fixture.wav("long.wav", 120.0)),
         ("/audio/short".to_owned(), fixture.wav("short.wav", 10.0)),
     ]);
-    let port = common::free_port();
+    let port = testkit::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
         .args([
             "--port",
@@ -42,13 +37,13 @@ async fn mixed_traffic_for_seconds_has_no_errors_and_no_leak() {
 
     // Warm-up: the same traffic briefly, so lazily built state (pools, caches) exists before the
     // baseline is taken.
-    let warm = load::soak(addr, Arc::clone(&tracks), 200, Duration::from_secs(2)).await;
+    let warm = testkit::load::soak(addr, Arc::clone(&tracks), 200, Duration::from_secs(2)).await;
     settle(addr).await;
-    let baseline = load::rss_kib(child.id());
+    let baseline = testkit::status_kib(&[child.id()], "VmRSS");
 
-    let report = load::soak(addr, Arc::clone(&tracks), 200, Duration::from_secs(6)).await;
+    let report = testkit::load::soak(addr, Arc::clone(&tracks), 200, Duration::from_secs(6)).await;
     settle(addr).await;
-    let after = load::rss_kib(child.id());
+    let after = testkit::status_kib(&[child.id()], "VmRSS");
     child.kill().ok();
     child.wait().ok();
 

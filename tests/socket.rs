@@ -1,12 +1,10 @@
 //! The real server on a real socket: hostile request targets, SSE delivery and clean-up, stream
 //! accounting, and concurrent downloads.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Fixture, SECRET, TestServer, get};
 use futures_util::StreamExt as _;
+use testkit::{Fixture, SECRET, TestServer, get};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -270,7 +268,7 @@ async fn a_listener_that_pauses_and_resumes_gets_every_byte_in_order() {
         .await
         .unwrap()
         .unwrap();
-    let body_start = common::head_end(&received).unwrap();
+    let body_start = testkit::head_end(&received).unwrap();
     assert!(received[..body_start].starts_with(b"HTTP/1.1 200 OK"));
     assert_eq!(received.len() - body_start, file.len());
     assert!(
@@ -370,7 +368,7 @@ async fn a_file_truncated_mid_stream_ends_the_response_without_foreign_bytes() {
         .await
         .expect("the server ends the response instead of hanging")
         .ok();
-    let body_start = common::head_end(&received).unwrap();
+    let body_start = testkit::head_end(&received).unwrap();
     let body = &received[body_start..];
     assert!(
         body.len() < file.len(),

@@ -1,27 +1,16 @@
 //! `/audio/<name>` in-process: every range and precondition case on GET and HEAD, bytes compared
 //! with the file; formats, names, duplicates and methods.
 
-mod common;
-
+use actix_web::body::MessageBody;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::test::{self, TestRequest};
-use actix_web::{App, body::MessageBody};
-use audio_streamer::{AppState, routes};
-use common::Fixture;
+use testkit::Fixture;
 
 /// What a range request should produce for a file of `len` bytes.
 enum Expect {
     Full,
     Partial(u64, u64),
     Unsatisfiable,
-}
-
-macro_rules! app {
-    ($fixture:expr) => {{
-        let state = AppState::new(&$fixture.config()).unwrap();
-        state.library.scanned().await;
-        test::init_service(App::new().configure(routes(state))).await
-    }};
 }
 
 async fn body_bytes(res: actix_web::dev::ServiceResponse) -> Vec<u8> {
@@ -33,7 +22,7 @@ async fn every_range_case_returns_exact_bytes_on_get_and_ignores_range_on_head()
     let fixture = Fixture::new();
     let file = fixture.wav("track.wav", 1.0);
     let len = file.len() as u64;
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let cases = [
         (None, Expect::Full),
         (Some("bytes=0-1".to_owned()), Expect::Partial(0, 1)), // Safari's probe
@@ -135,10 +124,146 @@ async fn every_range_case_returns_exact_bytes_on_get_and_ignores_range_on_head()
 }
 
 #[actix_web::test]
+async fn several_ranges_get_every_part_as_multipart_byteranges_and_head_the_whole_length() {
+    let fixture = Fixture::new();
+    let file = fixture.wav("track.wav", 1.0);
+    let len = file.len() as u64;
+    let (app, _) = testkit::app(&fixture.config()).await;
+    // (Range, the parts expected, sorted and coalesced)
+    let cases: [(String, Vec<(u64, u64)>); 4] = [
+        ("bytes=0-99,1000-1099".into(), vec![(0, 99), (1000, 1099)]),
+        // Out of order, overlapping, a suffix and an unsatisfiable one.
+        (
+            format!("bytes=-100,5000-5999,200-299,5500-6500,{len}-"),
+            vec![(200, 299), (5000, 6500), (len - 100, len - 1)],
+        ),
+        (
+            "bytes=0-0, 4000-4000 ,8000-".into(),
+            vec![(0, 0), (4000, 4000), (8000, len - 1)],
+        ),
+        (
+            "bytes=10-19,15-30,3000-3009".into(),
+            vec![(10, 30), (3000, 3009)],
+        ),
+    ];
+    for (range, want) in &cases {
+        for method in [Method::GET, Method::HEAD] {
+            let req = TestRequest::default()
+                .method(method.clone())
+                .uri("/audio/track")
+                .insert_header((header::RANGE, range.as_str()))
+                .to_request();
+            let res = test::call_service(&app, req).await;
+            let what = format!("{method} {range}");
+            let status = res.status();
+            let headers = res.headers().clone();
+            let declared = res.response().body().size();
+            let body = body_bytes(res).await;
+            if method == Method::HEAD {
+                // Range is defined for GET only (RFC 9110 §14.2): the whole file's head.
+                assert_eq!(status, StatusCode::OK, "{what}");
+                assert_eq!(declared, actix_web::body::BodySize::Sized(len), "{what}");
+                assert!(body.is_empty(), "{what}: HEAD sent a body");
+                continue;
+            }
+            assert_eq!(status, StatusCode::PARTIAL_CONTENT, "{what}");
+            assert!(headers.get(header::CONTENT_RANGE).is_none(), "{what}");
+            assert!(headers.get(header::ETAG).is_some(), "{what}");
+            let content_type = headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap();
+            assert_eq!(
+                declared,
+                actix_web::body::BodySize::Sized(body.len() as u64),
+                "{what}"
+            );
+            let parts = testkit::multipart_parts(content_type, &body);
+            let got: Vec<(u64, u64)> = parts
+                .iter()
+                .map(|p| (*p.range.start(), *p.range.end()))
+                .collect();
+            assert_eq!(&got, want, "{what}");
+            for part in &parts {
+                assert_eq!(
+                    (part.total, part.content_type.as_str()),
+                    (len, "audio/wav"),
+                    "{what}"
+                );
+                let (a, b) = (*part.range.start() as usize, *part.range.end() as usize);
+                assert!(
+                    part.bytes == file[a..=b],
+                    "{what}: part {a}-{b} differs from the file"
+                );
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn several_ranges_that_merge_fail_if_range_or_cost_more_than_the_file_get_one_plain_answer() {
+    let fixture = Fixture::new();
+    let file = fixture.wav("track.wav", 1.0);
+    let tiny = fixture.file("tiny.wav", &file[..6_000]);
+    let len = file.len() as u64;
+    let (app, _) = testkit::app(&fixture.config()).await;
+    let get = |range: String, if_range: Option<&str>| {
+        let mut req = TestRequest::get()
+            .uri("/audio/track")
+            .insert_header((header::RANGE, range));
+        if let Some(v) = if_range {
+            req = req.insert_header((header::IF_RANGE, v.to_owned()));
+        }
+        req.to_request()
+    };
+    // Coalesced into one: a plain 206.
+    let res = test::call_service(&app, get("bytes=100-199,150-299".into(), None)).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        res.headers().get(header::CONTENT_RANGE).unwrap(),
+        &format!("bytes 100-299/{len}")
+    );
+    assert!(body_bytes(res).await == file[100..=299]);
+    // A stale If-Range: the whole file.
+    let res = test::call_service(&app, get("bytes=0-9,500-509".into(), Some("\"stale\""))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(body_bytes(res).await == file);
+    // None satisfiable: 416.
+    let res = test::call_service(&app, get(format!("bytes={len}-,{}-", len + 9), None)).await;
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        res.headers().get(header::CONTENT_RANGE).unwrap(),
+        &format!("bytes */{len}")
+    );
+    // Nearly every byte in parts: the multipart body would be larger than the file, so 200.
+    let most: Vec<String> = (0..60)
+        .map(|i| format!("{}-{}", i * 100, i * 100 + 9))
+        .collect();
+    let res = test::call_service(&app, get(format!("bytes={}", most.join(",")), None)).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::PARTIAL_CONTENT,
+        "60 parts of a large file fit"
+    );
+    let content_type = res.headers().get(header::CONTENT_TYPE).unwrap().clone();
+    let body = body_bytes(res).await;
+    let parts = testkit::multipart_parts(content_type.to_str().unwrap(), &body);
+    assert_eq!(parts.len(), 60);
+    let req = TestRequest::get()
+        .uri("/audio/tiny")
+        .insert_header((header::RANGE, format!("bytes={}", most.join(","))))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "60 parts of a 6 kB file cost more than the file"
+    );
+    assert!(body_bytes(res).await == tiny);
+}
+
+#[actix_web::test]
 async fn preconditions_give_304_412_and_if_range_falls_back_to_the_full_file() {
     let fixture = Fixture::new();
     let file = fixture.wav("track.wav", 0.5);
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let res = test::call_service(&app, TestRequest::get().uri("/audio/track").to_request()).await;
     let etag = res
         .headers()
@@ -241,7 +366,7 @@ async fn empty_and_one_byte_files_are_served_without_overflow() {
     let fixture = Fixture::new();
     fixture.file("empty.mp3", b"");
     fixture.file("one.mp3", b"x");
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     for range in [
         None,
         Some("bytes=-5"),
@@ -291,7 +416,7 @@ async fn every_format_gets_the_content_type_browsers_accept() {
         fixture.wav(&format!("{ext}-track.{ext}"), 0.01);
     }
     fixture.file("notes.txt", b"not audio");
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     for (ext, mime) in formats {
         let res = test::call_service(
             &app,
@@ -316,7 +441,7 @@ async fn names_with_spaces_unicode_and_subfolders_resolve_by_their_encoded_url()
     let fixture = Fixture::new();
     let spaced = fixture.wav("My Song (live) – ü.wav", 0.02);
     let nested = fixture.wav("jazz/Take Five.wav", 0.02);
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     for (url, want) in [
         (
             "/audio/My%20Song%20%28live%29%20%E2%80%93%20%C3%BC",
@@ -337,7 +462,7 @@ async fn files_sharing_a_stem_are_all_reachable_and_the_stem_prefers_mp3() {
     let fixture = Fixture::new();
     let ogg = fixture.wav("song.ogg", 0.02);
     let mp3 = fixture.wav("song.mp3", 0.03);
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     for (url, want) in [
         ("/audio/song", &mp3),
         ("/audio/song.mp3", &mp3),
@@ -362,7 +487,7 @@ async fn files_sharing_a_stem_are_all_reachable_and_the_stem_prefers_mp3() {
 async fn unknown_tracks_are_404_and_other_methods_are_405_with_allow() {
     let fixture = Fixture::new();
     fixture.wav("track.wav", 0.01);
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     for uri in [
         "/audio/nope",
         "/audio/",
@@ -400,7 +525,7 @@ async fn unknown_tracks_are_404_and_other_methods_are_405_with_allow() {
 async fn audio_is_never_compressed_even_when_the_client_asks() {
     let fixture = Fixture::new();
     let file = fixture.wav("track.wav", 0.2);
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let req = TestRequest::get()
         .uri("/audio/track")
         .insert_header((header::ACCEPT_ENCODING, "gzip, br, zstd"))
@@ -414,7 +539,7 @@ async fn audio_is_never_compressed_even_when_the_client_asks() {
 async fn a_file_deleted_after_the_scan_is_404_not_500() {
     let fixture = Fixture::new();
     fixture.wav("gone.wav", 0.01);
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     std::fs::remove_file(fixture.audio_dir().join("gone.wav")).unwrap();
     let res = test::call_service(&app, TestRequest::get().uri("/audio/gone").to_request()).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
@@ -423,7 +548,7 @@ async fn a_file_deleted_after_the_scan_is_404_not_500() {
 #[actix_web::test]
 async fn a_file_added_after_start_is_found_without_a_restart() {
     let fixture = Fixture::new();
-    let app = app!(fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
     let res = test::call_service(&app, TestRequest::get().uri("/audio/late").to_request()).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let late = fixture.wav("late.wav", 0.01);

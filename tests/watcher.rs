@@ -2,12 +2,10 @@
 //! show up without a restart or a reload, open pages are told over `/events`, and a file still being
 //! written is not listed until it stops growing.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Fixture, TestServer};
 use futures_util::StreamExt as _;
+use testkit::{Fixture, TestServer};
 
 /// Waits (bounded) until the library's track names equal `want`.
 async fn wait_names(server: &TestServer, want: &[&str]) {
@@ -52,7 +50,7 @@ async fn added_removed_renamed_and_replaced_files_show_up_without_a_request() {
     std::fs::remove_file(dir.join("one.wav")).unwrap();
     wait_names(&server, &["deux", "live/three"]).await;
 
-    let bigger = common::noise_wav(0.5, 7);
+    let bigger = testkit::noise_wav(0.5, 7);
     std::fs::write(dir.join(".deux.part"), &bigger).unwrap();
     std::fs::rename(dir.join(".deux.part"), dir.join("deux.wav")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -91,7 +89,7 @@ async fn open_pages_are_told_when_the_track_list_changes() {
 async fn a_file_still_being_written_is_listed_only_once_complete() {
     let fixture = Fixture::new();
     let server = TestServer::start(&fixture.config()).await;
-    let full = common::noise_wav(2.0, 11);
+    let full = testkit::noise_wav(2.0, 11);
     let path = fixture.audio_dir().join("copying.wav");
     let mut file = std::fs::File::create(&path).unwrap();
     // Written in ten pieces, 100 ms apart: a copy in progress.

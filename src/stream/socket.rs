@@ -2,12 +2,10 @@
 //! its chunks by, so that a chunk is either accepted whole or small enough to leave no large residue
 //! in actix's per-connection write buffer when a listener stops reading.
 //!
-//! The kernel queries themselves live in [`crate::sys`].
+//! The kernel queries themselves live in `crate::sys`.
 
-use std::any::Any;
-use std::os::fd::{AsRawFd as _, RawFd};
+use std::os::fd::RawFd;
 
-use actix_web::dev::Extensions;
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// Binds a listening socket whose accepted connections have a send buffer of `send_buffer` bytes
@@ -16,7 +14,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 /// Without a cap, loopback and fast links autotune each connection's send buffer up to
 /// `net.ipv4.tcp_wmem`'s maximum (4 MiB by default): a thousand paused listeners then hold gigabytes
 /// of kernel memory and push TCP into memory pressure, where writes are cut short unpredictably.
-pub fn listen(
+pub(crate) fn listen(
     addr: std::net::SocketAddr,
     send_buffer: Option<usize>,
 ) -> std::io::Result<std::net::TcpListener> {
@@ -35,19 +33,17 @@ pub fn listen(
 /// Valid for as long as the connection's dispatcher lives: actix drops a response body before the
 /// socket it writes to, and only polls the body while the socket is open.
 #[derive(Debug, Clone, Copy)]
-pub struct ConnSocket(RawFd);
-
-/// `HttpServer::on_connect` hook: stores the connection's [`ConnSocket`] in its connection data.
-pub fn record(conn: &dyn Any, data: &mut Extensions) {
-    if let Some(tcp) = conn.downcast_ref::<tokio::net::TcpStream>() {
-        data.insert(ConnSocket(tcp.as_raw_fd()));
-    }
-}
+pub(crate) struct ConnSocket(RawFd);
 
 impl ConnSocket {
+    /// The socket of a connection actix has just accepted (valid for as long as it lives).
+    pub(crate) fn new(fd: RawFd) -> Self {
+        Self(fd)
+    }
+
     /// Bytes a write would be accepted right now without blocking, estimated from the send buffer's
     /// size and what is still queued in it; `None` when the kernel will not say.
-    pub fn room(self) -> Option<usize> {
+    pub(crate) fn room(self) -> Option<usize> {
         let (sndbuf, queued) = self.send_queue()?;
         // The kernel charges each queued byte with its buffer overhead against `sndbuf`; halving
         // the remainder keeps the estimate on the safe side of what a write will accept.
@@ -59,7 +55,7 @@ impl ConnSocket {
     }
 
     /// An owned handle to the same socket (a duplicate descriptor).
-    pub fn duplicate(self) -> std::io::Result<std::os::fd::OwnedFd> {
+    pub(crate) fn duplicate(self) -> std::io::Result<std::os::fd::OwnedFd> {
         crate::sys::dup_socket(self.0)
     }
 }

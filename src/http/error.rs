@@ -33,7 +33,7 @@ pub enum Error {
 
 impl Error {
     /// Opening a file that vanished since the scan is a 404, not a server failure.
-    pub fn from_open(err: io::Error) -> Self {
+    pub(super) fn from_open(err: io::Error) -> Self {
         match err.kind() {
             io::ErrorKind::NotFound | io::ErrorKind::IsADirectory => Self::NotFound,
             _ => Self::Io(err),

@@ -1,6 +1,6 @@
 //! What a file says about itself, read with lofty: title, artist, album, track number, duration and
 //! whether it carries a cover, plus the cover's bytes on demand. Framework-free; the scan in
-//! [`crate::library`] calls [`Tags::read`], the `/art` handler calls [`embedded_cover`].
+//! [`super::shared`] calls [`Tags::read`]; covers are read by [`super::Library::cover`].
 //!
 //! The scan keeps only the fact that a cover exists: pictures are read, checked and dropped file by
 //! file, so memory stays flat however many covers the library holds.
@@ -16,9 +16,10 @@ use lofty::probe::Probe;
 use lofty::tag::Accessor as _;
 
 /// What a file's tags and headers say.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Tags {
-    /// The title tag, trimmed; `None` when missing or blank.
+    /// The title tag, trimmed; `None` when missing or blank (the track's display title is sent).
+    #[serde(skip)]
     pub title: Option<String>,
     /// The artist tag.
     pub artist: Option<String>,
@@ -29,6 +30,7 @@ pub struct Tags {
     /// Playing time from the audio headers.
     pub duration_secs: Option<f64>,
     /// Whether a picture is embedded (the front cover, or any picture when none is marked so).
+    #[serde(skip)]
     pub has_cover: bool,
     /// lofty could not parse the file as audio.
     pub unreadable: bool,

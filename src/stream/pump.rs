@@ -1,7 +1,8 @@
-//! The byte pump: the body of every audio response, reading the file with positioned reads straight
-//! from the page cache on the worker thread, in chunks sized for memory, not just speed.
+//! The byte pump: what every audio response body sends, reading the file with positioned reads
+//! straight from the page cache on the worker thread, in chunks sized for memory, not just speed.
 //!
-//! `NamedFile` decides *which* bytes (status, `Content-Range`); this body sends them. Compared with
+//! `NamedFile` decides *which* bytes (status, `Content-Range`); the pump sends them, as a list of
+//! [`Segment`]s (one file range, or the parts and headers of a multipart body). Compared with
 //! `NamedFile`'s own body (a fresh 64 KiB `Vec` and a blocking-pool hop per chunk) it:
 //! - reads with `preadv2(RWF_NOWAIT)`, which copies cached pages without blocking and says
 //!   `EAGAIN` instead of waiting for the disk; only then does a read go to the blocking pool;
@@ -10,6 +11,7 @@
 //! - never sends a byte beyond what the file holds: a file that shrinks mid-stream ends the response
 //!   with an error (the connection closes) instead of padding or repeating data.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::future::Future as _;
 use std::io;
@@ -17,33 +19,32 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use actix_web::body::{BodySize, MessageBody};
 use bytes::{Bytes, BytesMut};
 use rustix::io::{Errno, IoSliceMut, ReadWriteFlags};
 use tokio::task::JoinHandle;
 
-use crate::socket::ConnSocket;
+use super::socket::ConnSocket;
+use super::watchdog::Watch;
 use crate::stats::{ActiveGuard, Counters};
-use crate::watchdog::Watch;
 
 /// A chunk that fits actix's initial 8 KiB connection write buffer beside a response head, so it
 /// never makes that buffer grow: what a stalled listener can leave behind.
-pub const SMALL_CHUNK: usize = 3 * 1024;
+pub(crate) const SMALL_CHUNK: usize = 3 * 1024;
 /// The smallest large chunk: above actix's 128 KiB write-buffer retention limit, so the buffer that
 /// held it is released as soon as the socket has taken it all, instead of staying with the
 /// connection.
-pub const LARGE_CHUNK_MIN: usize = 136 * 1024;
+pub(crate) const LARGE_CHUNK_MIN: usize = 136 * 1024;
 /// The largest chunk read at once.
-pub const LARGE_CHUNK_MAX: usize = 512 * 1024;
+pub(crate) const LARGE_CHUNK_MAX: usize = 512 * 1024;
 /// The chunk size when the socket cannot be asked (in-process tests, other platforms).
-pub const FALLBACK_CHUNK: usize = 64 * 1024;
+pub(crate) const FALLBACK_CHUNK: usize = 64 * 1024;
 
 /// How many bytes to read next, given what is left to send and the room in the socket.
 ///
 /// Chunk sizes between [`SMALL_CHUNK`] and [`LARGE_CHUNK_MIN`] would grow actix's write buffer and
 /// keep it grown for the life of the connection, so they are used only when a whole short response
 /// fits the socket at once. A large chunk is used only when the socket will take it whole.
-pub fn chunk_len(remaining: u64, room: Option<usize>) -> usize {
+pub(crate) fn chunk_len(remaining: u64, room: Option<usize>) -> usize {
     let remaining = usize::try_from(remaining).unwrap_or(usize::MAX);
     let Some(room) = room else {
         return remaining.min(FALLBACK_CHUNK);
@@ -57,11 +58,34 @@ pub fn chunk_len(remaining: u64, room: Option<usize>) -> usize {
     }
 }
 
-/// Sends `len` bytes of `file` starting at `offset`.
-pub struct FileBody {
+/// One piece of a response body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Segment {
+    /// Bytes made by the server (a multipart part's header).
+    Text(Bytes),
+    /// `len` bytes of the file from `offset`.
+    File {
+        /// Where in the file.
+        offset: u64,
+        /// How many bytes.
+        len: u64,
+    },
+}
+
+impl Segment {
+    /// Bytes this segment adds to the body.
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Self::Text(text) => text.len() as u64,
+            Self::File { len, .. } => *len,
+        }
+    }
+}
+
+/// Sends a list of segments of one file, counted as one active stream until it is dropped.
+pub(crate) struct Pump {
     file: Arc<File>,
-    offset: u64,
-    remaining: u64,
+    segments: VecDeque<Segment>,
     len: u64,
     socket: Option<ConnSocket>,
     counters: Arc<Counters>,
@@ -71,13 +95,11 @@ pub struct FileBody {
     pending: Option<JoinHandle<io::Result<Bytes>>>,
 }
 
-impl FileBody {
-    /// A body for `len` bytes of `file` from `offset`, written to `socket`, counted as one active
-    /// stream until it is dropped.
-    pub fn new(
+impl Pump {
+    /// A pump for `segments` of `file`, written to `socket` (when known) and reported to `watch`.
+    pub(crate) fn new(
         file: File,
-        offset: u64,
-        len: u64,
+        segments: Vec<Segment>,
         socket: Option<ConnSocket>,
         counters: Arc<Counters>,
         watch: Option<Watch>,
@@ -85,9 +107,8 @@ impl FileBody {
         let active = counters.stream_started();
         Self {
             file: Arc::new(file),
-            offset,
-            remaining: len,
-            len,
+            len: segments.iter().map(Segment::len).sum(),
+            segments: segments.into(),
             socket,
             counters,
             _active: active,
@@ -96,18 +117,67 @@ impl FileBody {
         }
     }
 
-    fn deliver(&mut self, read: io::Result<Bytes>) -> Poll<Option<io::Result<Bytes>>> {
+    /// The body's length in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// The next chunk of the body; `None` once it is all sent. A file that shrank mid-stream ends
+    /// it with an error, so the connection closes instead of sending a byte the file does not hold.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        // Being asked for more means the socket took what came before.
+        if let Some(watch) = &self.watch {
+            watch.progressed();
+        }
+        if let Some(pending) = &mut self.pending {
+            let read = ready!(Pin::new(pending).poll(cx));
+            self.pending = None;
+            let read = read.unwrap_or_else(|join| Err(io::Error::other(join)));
+            return Poll::Ready(Some(self.deliver(read)));
+        }
+        let (offset, remaining) = match self.segments.front_mut() {
+            None => return Poll::Ready(None),
+            Some(Segment::Text(text)) => {
+                let text = std::mem::take(text);
+                self.segments.pop_front();
+                return Poll::Ready(Some(Ok(text)));
+            }
+            Some(Segment::File { len: 0, .. }) => {
+                self.segments.pop_front();
+                return self.poll_next(cx);
+            }
+            Some(Segment::File { offset, len }) => (*offset, *len),
+        };
+        let len = chunk_len(remaining, self.socket.and_then(ConnSocket::room));
+        match read_cached(&self.file, offset, len) {
+            Ok(Some(bytes)) => Poll::Ready(Some(self.deliver(Ok(bytes)))),
+            Ok(None) => {
+                let file = Arc::clone(&self.file);
+                self.pending = Some(tokio::task::spawn_blocking(move || {
+                    read_blocking(&file, offset, len)
+                }));
+                self.poll_next(cx)
+            }
+            Err(err) => Poll::Ready(Some(Err(err))),
+        }
+    }
+
+    /// Takes a read of the front file segment into account.
+    fn deliver(&mut self, read: io::Result<Bytes>) -> io::Result<Bytes> {
         let bytes = read?;
+        let Some(Segment::File { offset, len }) = self.segments.front_mut() else {
+            unreachable!("reads are only made for a file segment");
+        };
         if bytes.is_empty() {
-            return Poll::Ready(Some(Err(io::Error::new(
+            return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "file shrank while it was being streamed",
-            ))));
+            ));
         }
-        self.offset += bytes.len() as u64;
-        self.remaining -= bytes.len() as u64;
+        *offset += bytes.len() as u64;
+        *len -= bytes.len() as u64;
         self.counters.add_bytes_served(bytes.len() as u64);
-        Poll::Ready(Some(Ok(bytes)))
+        Ok(bytes)
     }
 }
 
@@ -136,46 +206,6 @@ fn read_blocking(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
     let n = rustix::io::pread(file, &mut buf[..], offset)?;
     buf.truncate(n);
     Ok(buf.freeze())
-}
-
-impl MessageBody for FileBody {
-    type Error = io::Error;
-
-    fn size(&self) -> BodySize {
-        BodySize::Sized(self.len)
-    }
-
-    fn poll_next(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        let this = self.get_mut();
-        // Being asked for more means the socket took what came before.
-        if let Some(watch) = &this.watch {
-            watch.progressed();
-        }
-        if let Some(pending) = &mut this.pending {
-            let read = ready!(Pin::new(pending).poll(cx));
-            this.pending = None;
-            let read = read.unwrap_or_else(|join| Err(io::Error::other(join)));
-            return this.deliver(read);
-        }
-        if this.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        let len = chunk_len(this.remaining, this.socket.and_then(ConnSocket::room));
-        match read_cached(&this.file, this.offset, len) {
-            Ok(Some(bytes)) => this.deliver(Ok(bytes)),
-            Ok(None) => {
-                let (file, offset) = (Arc::clone(&this.file), this.offset);
-                this.pending = Some(tokio::task::spawn_blocking(move || {
-                    read_blocking(&file, offset, len)
-                }));
-                Pin::new(this).poll_next(cx)
-            }
-            Err(err) => Poll::Ready(Some(Err(err))),
-        }
-    }
 }
 
 #[cfg(test)]

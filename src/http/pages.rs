@@ -6,9 +6,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use crate::AppState;
-use crate::error::Error;
+use super::error::Error;
 use crate::library::{Progress, Track};
+use crate::state::AppState;
 use crate::stats::{Snapshot, human_bytes};
 
 /// Up to this many tracks, each player fetches its track's metadata as the page loads; above it,
@@ -54,20 +54,20 @@ impl IndexPage {
 }
 
 /// `GET /`: every track with a player, and the live memory panel.
-pub async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Responder, Error> {
+pub(super) async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Responder, Error> {
     state.refresh_if_unwatched();
     let scan = state.library.status().scan;
     let library = state.library.snapshot();
     let mut groups: Vec<Group> = Vec::new();
     for track in library.tracks() {
-        let artist = track.artist.clone().unwrap_or_default();
-        let album = track.album.clone().unwrap_or_default();
+        let artist = track.tags.artist.clone().unwrap_or_default();
+        let album = track.tags.album.clone().unwrap_or_default();
         let byline = [artist.as_str(), album.as_str()]
             .into_iter()
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join(" — ");
-        let length = track.duration_secs.map_or_else(String::new, |secs| {
+        let length = track.tags.duration_secs.map_or_else(String::new, |secs| {
             let secs = secs.round() as u64;
             format!("{}:{:02}", secs / 60, secs % 60)
         });
@@ -90,7 +90,7 @@ pub async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Respond
     Ok(IndexPage {
         groups,
         track_count: library.tracks().len(),
-        audio_dir: state.library.root().display().to_string(),
+        audio_dir: state.library.location().to_owned(),
         scan,
         preload: if library.tracks().len() > PRELOAD_METADATA_UP_TO {
             "none"
@@ -102,7 +102,7 @@ pub async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Respond
 }
 
 /// `GET /api/tracks`: the library as a JSON array of tracks.
-pub async fn tracks(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
+pub(super) async fn tracks(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
     state.refresh_if_unwatched();
     let library = state.library.snapshot();
     Ok(HttpResponse::Ok()

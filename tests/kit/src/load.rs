@@ -1,4 +1,4 @@
-//! Mixed traffic for soak runs, shared by `tests/soak.rs` (seconds) and the footprint benchmark
+//! Mixed traffic for soak runs, used by `tests/soak.rs` (seconds) and the footprint benchmark
 //! (minutes): full downloads, random ranges, seeks abandoned mid-body, HEADs, conditional requests
 //! and live-stats viewers, every byte checked against the file.
 
@@ -12,9 +12,13 @@ use futures_util::StreamExt as _;
 /// What a soak run did.
 #[derive(Debug, Default)]
 pub struct SoakReport {
+    /// Requests answered (or failed).
     pub requests: AtomicU64,
+    /// Body bytes compared with the file and found equal.
     pub bytes_verified: AtomicU64,
+    /// Requests whose answer was wrong.
     pub errors: AtomicU64,
+    /// What the first wrong answer was.
     pub first_error: std::sync::Mutex<Option<String>>,
 }
 
@@ -192,15 +196,4 @@ fn same(got: &[u8], want: &[u8]) -> Result<(), String> {
             want.len()
         ))
     }
-}
-
-/// Resident memory of process `pid`, KiB.
-#[allow(dead_code)] // used by the soak test, not by the benchmark
-pub fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
-        .unwrap_or(0)
 }

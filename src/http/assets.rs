@@ -2,10 +2,11 @@
 //! server is one file that works offline. Served with a content-hash `ETag` and revalidated on each use.
 
 use actix_web::http::header;
-use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::RustEmbed;
 
-use crate::error::Error;
+use super::conditional::not_modified;
+use super::error::Error;
 
 /// The files under `static/`.
 #[derive(RustEmbed)]
@@ -13,7 +14,10 @@ use crate::error::Error;
 struct Assets;
 
 /// `GET /static/{file}`. The name is only ever looked up among the embedded files.
-pub async fn serve(req: HttpRequest, file: web::Path<String>) -> Result<HttpResponse, Error> {
+pub(super) async fn serve(
+    req: HttpRequest,
+    file: web::Path<String>,
+) -> Result<HttpResponse, Error> {
     let name = file.into_inner();
     if !Assets::iter().any(|known| known == name) {
         return Err(Error::NotFound);
@@ -38,14 +42,4 @@ pub async fn serve(req: HttpRequest, file: web::Path<String>) -> Result<HttpResp
     Ok(res
         .insert_header((header::CONTENT_TYPE, mime.to_string()))
         .body(asset.data.into_owned()))
-}
-
-/// Whether the request's `If-None-Match` names `etag` (or `*`): the client's copy is current
-/// (RFC 9110 §13.1.2, weak comparison).
-pub fn not_modified(req: &HttpRequest, etag: &header::EntityTag) -> bool {
-    match req.get_header::<header::IfNoneMatch>() {
-        Some(header::IfNoneMatch::Any) => true,
-        Some(header::IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(etag)),
-        None => false,
-    }
 }

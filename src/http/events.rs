@@ -9,9 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use actix_web_lab::sse::{self, Sse};
 use futures_util::stream;
 
-use crate::AppState;
-use crate::error::Error;
-use crate::socket::ConnSocket;
+use super::error::Error;
+use crate::state::AppState;
+use crate::stream::ConnSocket;
 
 /// How often an idle stream sends a comment, so proxies keep it open and dead peers are found.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -21,7 +21,7 @@ const SSE_SEND_BUFFER: usize = 8 * 1024;
 const RETRY: Duration = Duration::from_secs(2);
 
 /// `GET /events`: the current sample at once, then each new one as it is taken.
-pub async fn subscribe(
+pub(super) async fn subscribe(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<impl Responder, Error> {
@@ -76,7 +76,7 @@ pub async fn subscribe(
 }
 
 /// `GET /api/stats`: the latest sample.
-pub async fn latest(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
+pub(super) async fn latest(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
     let snapshot = state.stats.borrow().clone();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -5,32 +5,27 @@
 //! for good (`immutable`); any other is revalidated with the `ETag`. The `Content-Type` is taken
 //! from the image's bytes, so a tag cannot make the server send a page.
 
-use std::io::Read as _;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::AppState;
-use crate::assets::not_modified;
-use crate::audio::decode_name;
-use crate::error::Error;
-use crate::library::Artwork;
-use crate::tags::{Image, embedded_cover};
+use super::conditional::not_modified;
+use super::error::Error;
+use crate::state::AppState;
 
 /// The route pattern; `name` is a track's name, which may contain `/`.
-pub const ROUTE: &str = "/art/{name:.*}";
-
-/// Largest folder image served; a bigger `cover.jpg` is not a cover.
-const MAX_IMAGE_BYTES: u64 = 16 * 1024 * 1024;
+pub(super) const ROUTE: &str = "/art/{name:.*}";
 
 /// `GET /art/{name}`.
-pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, Error> {
-    let name =
-        decode_name(req.match_info().get("name").unwrap_or_default()).ok_or(Error::NotFound)?;
+pub(super) async fn serve(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
     let artwork = state
         .library
         .snapshot()
-        .get(&name)
+        .find(req.match_info().get("name").unwrap_or_default())
         .and_then(|track| track.artwork.clone())
         .ok_or(Error::NotFound)?;
     let etag = header::EntityTag::new_strong(artwork.version.clone());
@@ -51,7 +46,8 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             .status(actix_web::http::StatusCode::NOT_MODIFIED)
             .finish());
     }
-    let image = web::block(move || load(&artwork))
+    let library = Arc::clone(&state.library);
+    let image = web::block(move || library.cover(&artwork))
         .await
         .map_err(|err| Error::Io(std::io::Error::other(err)))?
         .ok_or(Error::NotFound)?;
@@ -65,22 +61,4 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
 #[derive(serde::Deserialize)]
 struct Version {
     v: Option<String>,
-}
-
-/// Reads the image now; `None` if it has gone, grown too big, or is not an image.
-fn load(artwork: &Artwork) -> Option<Image> {
-    if artwork.embedded {
-        return embedded_cover(&artwork.path);
-    }
-    let mut data = Vec::new();
-    std::fs::File::open(&artwork.path)
-        .ok()?
-        .take(MAX_IMAGE_BYTES + 1)
-        .read_to_end(&mut data)
-        .ok()?;
-    if data.len() as u64 > MAX_IMAGE_BYTES {
-        log::warn!("not serving {}: larger than 16 MiB", artwork.path.display());
-        return None;
-    }
-    Image::new(data)
 }

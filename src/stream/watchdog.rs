@@ -19,7 +19,7 @@ use crate::stats::Counters;
 
 /// The registry of streams being watched.
 #[derive(Debug)]
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     timeout: Duration,
     counters: Arc<Counters>,
     started: Instant,
@@ -37,7 +37,7 @@ struct Entry {
 
 /// One watched stream; unregisters itself when dropped.
 #[derive(Debug)]
-pub struct Watch {
+pub(crate) struct Watch {
     id: u64,
     progress: Arc<AtomicU64>,
     dog: Arc<Watchdog>,
@@ -46,7 +46,7 @@ pub struct Watch {
 impl Watchdog {
     /// A watchdog that shuts down streams idle for longer than `timeout` and reports the bytes
     /// queued in their sockets to `counters`.
-    pub fn new(timeout: Duration, counters: Arc<Counters>) -> Arc<Self> {
+    pub(crate) fn new(timeout: Duration, counters: Arc<Counters>) -> Arc<Self> {
         Arc::new(Self {
             timeout,
             counters,
@@ -61,7 +61,7 @@ impl Watchdog {
     }
 
     /// Starts watching the stream written to `socket` (an owned duplicate of the connection's).
-    pub fn watch(self: &Arc<Self>, socket: OwnedFd) -> Watch {
+    pub(crate) fn watch(self: &Arc<Self>, socket: OwnedFd) -> Watch {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let progress = Arc::new(AtomicU64::new(self.now_ms()));
         let entry = Entry {
@@ -78,13 +78,8 @@ impl Watchdog {
     }
 
     /// Streams being watched.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lock().len()
-    }
-
-    /// Whether no stream is being watched.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Shuts down every stream idle for longer than the timeout; returns how many.
@@ -92,7 +87,7 @@ impl Watchdog {
     /// A stream made progress if its body was asked for data since the last check, or if its
     /// socket's queue is empty or shorter than at the last check (the client is still draining
     /// what the kernel holds, as a listener reading at audio pace does for many seconds).
-    pub fn reap(&self) -> usize {
+    pub(crate) fn reap(&self) -> usize {
         let now = self.now_ms();
         let limit = self.timeout.as_millis() as u64;
         let mut entries = self.lock();
@@ -119,7 +114,7 @@ impl Watchdog {
     }
 
     /// Checks once a second, for as long as the server runs.
-    pub async fn run(self: Arc<Self>) {
+    pub(crate) async fn run(self: Arc<Self>) {
         let mut ticks = tokio::time::interval(Duration::from_secs(1).min(self.timeout / 2));
         loop {
             ticks.tick().await;
@@ -140,7 +135,7 @@ impl Watchdog {
 
 impl Watch {
     /// Records that the client took data just now.
-    pub fn progressed(&self) {
+    pub(crate) fn progressed(&self) {
         self.progress.store(self.dog.now_ms(), Ordering::Relaxed);
     }
 }

@@ -1,0 +1,163 @@
+//! The servers under test: audio-streamer (the release binary) and nginx from a generated config,
+//! started on 127.0.0.1, and what the benchmark reads off them (processes, memory, CPU).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use testkit::{free_port, status_kib};
+
+/// The kernel's TCP buffer memory, system-wide, KiB (from `/proc/net/sockstat`).
+pub fn kernel_tcp_kib() -> u64 {
+    let stat = std::fs::read_to_string("/proc/net/sockstat").unwrap_or_default();
+    stat.lines()
+        .find(|l| l.starts_with("TCP:"))
+        .and_then(|l| l.split_whitespace().skip_while(|w| *w != "mem").nth(1))
+        .and_then(|pages| pages.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4)
+}
+
+pub struct Server {
+    pub name: &'static str,
+    pub addr: SocketAddr,
+    pub child: Child,
+    pub is_ours: bool,
+}
+
+impl Server {
+    pub fn ours(audio: &Path) -> Self {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
+            .args(["--port", &port.to_string(), "--audio-dir"])
+            .arg(audio)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("server starts");
+        let server = Self {
+            name: "audio-streamer",
+            addr: ([127, 0, 0, 1], port).into(),
+            child,
+            is_ours: true,
+        };
+        server.wait_ready();
+        server
+    }
+
+    pub fn nginx(tmp: &Path, audio: &Path) -> Option<Self> {
+        let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())?;
+        let port = free_port();
+        let conf = tmp.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "worker_processes 2;\nworker_rlimit_nofile 16384;\ndaemon off;\npid {tmp}/nginx.pid;\nerror_log {tmp}/nginx-error.log warn;\n\
+                 events {{ worker_connections 8192; }}\n\
+                 http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush off;\n  tcp_nodelay on;\n  keepalive_requests 10000000;\n\
+                 client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n  fastcgi_temp_path {tmp}/fastcgi;\n  uwsgi_temp_path {tmp}/uwsgi;\n  scgi_temp_path {tmp}/scgi;\n\
+                 types {{ audio/wav wav; }}\n  server {{\n    listen 127.0.0.1:{port};\n    location /audio/ {{\n      root {audio};\n      rewrite ^/audio/(.+)$ /$1.wav break;\n    }}\n  }}\n}}\n",
+                tmp = tmp.display(),
+                audio = audio.display(),
+            ),
+        )
+        .unwrap();
+        let child = Command::new(binary)
+            .args(["-p", &tmp.display().to_string(), "-c"])
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = Self {
+            name: "nginx",
+            addr: ([127, 0, 0, 1], port).into(),
+            child,
+            is_ours: false,
+        };
+        server.wait_ready();
+        Some(server)
+    }
+
+    pub fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(self.addr).is_err() {
+            assert!(Instant::now() < deadline, "{} did not start", self.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's process and its children (nginx's workers).
+    pub fn pids(&self) -> Vec<u32> {
+        let mut pids = vec![self.pid()];
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            let after = &stat[stat.rfind(')').unwrap() + 2..];
+            let ppid: u32 = after.split_whitespace().nth(1).unwrap().parse().unwrap();
+            if ppid == self.pid() {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// A `/proc/<pid>/status` figure summed over the server's processes, KiB.
+    pub fn status_kib(&self, field: &str) -> u64 {
+        status_kib(&self.pids(), field)
+    }
+
+    /// Resident memory of the server (all its processes), KiB.
+    pub fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS")
+    }
+
+    /// CPU seconds (user + system) used by the server's processes so far.
+    pub fn cpu_secs(&self) -> f64 {
+        let ticks: u64 = self
+            .pids()
+            .iter()
+            .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+            .map(|stat| {
+                let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+                    .split_whitespace()
+                    .collect();
+                fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+            })
+            .sum();
+        ticks as f64 / 100.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `/proc/<pid>/status` figure (`"VmRSS:"`, `"RssAnon:"`) summed over `pids`, KiB.
+pub fn nginx_binary() -> Option<PathBuf> {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+pub fn raise_fd_limit() {
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+}

@@ -1,0 +1,179 @@
+//! `GET`/`HEAD /audio/<name>`: streams one track, with actix-files' `NamedFile` negotiating
+//! preconditions, `If-Range`, ranges and headers, and this module closing the gaps it leaves:
+//!
+//! - names resolve only by lookup in the scanned library (a `%2F` can never become a separator);
+//! - the file is opened on the blocking pool, and only if it is still a regular file;
+//! - the `Range` header is planned first (see `stream::range`): malformed ones and empty files get
+//!   the whole file, several ranges a `multipart/byteranges` answer;
+//! - `HEAD` never reads the file (`NamedFile` would poll its whole body and discard it);
+//! - past `--max-streams` concurrent streams, a request gets 503 with `Retry-After` at once;
+//! - the `Content-Type` comes from the library (`.m4a` is `audio/mp4`, which browsers accept);
+//! - the bytes go out through the pump, frugal with memory and counted in the stats.
+
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_files::NamedFile;
+use actix_web::body::{BodySize, MessageBody as _};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, ContentRangeSpec, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpResponse, web};
+
+use super::body::{HeadBody, PumpBody};
+use super::error::Error;
+use crate::library::Library;
+use crate::state::AppState;
+use crate::stream::range::{self, Plan};
+use crate::stream::{ConnSocket, Multipart, Pump, Segment};
+
+/// The route pattern; `name` may contain `/` (tracks in subfolders).
+pub(super) const ROUTE: &str = "/audio/{name:.*}";
+
+/// How stale the track list may be before a request for an unknown name triggers a rescan.
+const RESCAN_ON_MISS_AFTER: Duration = Duration::from_secs(1);
+
+/// Serves one track. A raw service rather than a handler, because closing `NamedFile`'s gaps needs
+/// to edit the request's headers before `NamedFile` reads them.
+pub(super) async fn serve(mut req: ServiceRequest) -> Result<ServiceResponse, actix_web::Error> {
+    let res = match respond(&mut req).await {
+        Ok(res) => res,
+        Err(err) => actix_web::ResponseError::error_response(&err),
+    };
+    Ok(req.into_response(res))
+}
+
+async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return Err(Error::MethodNotAllowed);
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        unreachable!("the route table always registers AppState");
+    };
+    let raw = req.match_info().get("name").unwrap_or_default();
+    let (path, mime) = find(&state, raw).await.ok_or(Error::NotFound)?;
+    if state.counters.active_streams() >= state.limits.max_streams {
+        return Err(Error::Busy);
+    }
+
+    // Opening can block (a cold disk, a stalled network mount, a FIFO): not on a worker.
+    let library = Arc::clone(&state.library);
+    let opened = path.clone();
+    let (file, metadata) = web::block(move || library.open_track(&opened))
+        .await
+        .map_err(|err| Error::Io(std::io::Error::other(err)))?
+        .map_err(Error::from_open)?;
+    let len = metadata.len();
+
+    let ranges = range::parse(req.headers().get(header::RANGE).map(HeaderValue::as_bytes));
+    let plan = range::plan(ranges, len, |parts| {
+        Multipart::new(parts, len, &mime).len() <= len
+    });
+    // NamedFile checks validators and `If-Range` with one range: its 206 lets all parts through.
+    let ask = match &plan {
+        Plan::Whole | Plan::AsAsked => None,
+        Plan::One(first) => Some(first),
+        Plan::Parts(parts) => parts.first(),
+    };
+    if let Some(first) = ask {
+        let value = format!("bytes={}-{}", first.start(), first.end());
+        let value = HeaderValue::from_str(&value).expect("digits and a dash");
+        req.headers_mut().insert(header::RANGE, value);
+    } else if plan == Plan::Whole {
+        req.headers_mut().remove(header::RANGE);
+    }
+    // The pump reads through its own handle; NamedFile's is closed with the body it would have sent.
+    let handle = file.try_clone()?;
+    let named = NamedFile::from_file(file, &path)?
+        .set_content_type(mime.parse().unwrap_or(mime_guess::mime::STAR_STAR));
+    let mut res = named.into_response(req.request());
+
+    let segments = match (answer(&res), plan) {
+        (Answer::Keep, _) => return Ok(head_or(req, res)),
+        (Answer::Part(_), Plan::Parts(parts)) => {
+            let multipart = Multipart::new(&parts, len, &mime);
+            let headers = res.headers_mut();
+            headers.remove(header::CONTENT_RANGE);
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&multipart.content_type).expect("ASCII"),
+            );
+            multipart.segments
+        }
+        (Answer::Part(part), _) => vec![Segment::File {
+            offset: *part.start(),
+            len: part.end() - part.start() + 1,
+        }],
+        (Answer::Whole(len), _) => vec![Segment::File { offset: 0, len }],
+    };
+    if *req.method() == Method::HEAD {
+        let size = segments.iter().map(Segment::len).sum();
+        return Ok(res.map_body(|_, _| HeadBody(BodySize::Sized(size)).boxed()));
+    }
+    let socket = req.conn_data::<ConnSocket>().copied();
+    let watch = socket
+        .and_then(|s| s.duplicate().ok())
+        .map(|fd| state.watchdog.watch(fd));
+    let pump = Pump::new(handle, segments, socket, Arc::clone(&state.counters), watch);
+    Ok(res.map_body(|_, _| PumpBody(pump).boxed()))
+}
+
+/// What `NamedFile` decided, read from its typed status and `Content-Range`.
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    /// 200: the whole file, this many bytes.
+    Whole(u64),
+    /// 206: this range.
+    Part(RangeInclusive<u64>),
+    /// Anything else (304, 412, 416, or a 206 whose range it did not state): its answer stands.
+    Keep,
+}
+
+fn answer(res: &HttpResponse) -> Answer {
+    match (res.status(), res.body().size()) {
+        (StatusCode::OK, BodySize::Sized(len)) => Answer::Whole(len),
+        (StatusCode::PARTIAL_CONTENT, _) => {
+            let spec = res
+                .headers()
+                .get(header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<ContentRangeSpec>().ok());
+            match spec {
+                Some(ContentRangeSpec::Bytes {
+                    range: Some((first, last)),
+                    ..
+                }) => Answer::Part(first..=last),
+                _ => Answer::Keep,
+            }
+        }
+        _ => Answer::Keep,
+    }
+}
+
+/// `res` as it is, or without its body for a `HEAD` request.
+fn head_or(req: &ServiceRequest, res: HttpResponse) -> HttpResponse {
+    if *req.method() == Method::HEAD {
+        let size = res.body().size();
+        return res.map_body(|_, _| HeadBody(size).boxed());
+    }
+    res
+}
+
+/// Looks `raw` up in the library: the track's file and `Content-Type`. On a miss, rescans once
+/// (rate-limited, on the blocking pool) so a file added since the last scan is found.
+async fn find(state: &AppState, raw: &str) -> Option<(PathBuf, String)> {
+    let found = |library: &Library| {
+        let track = library.find(raw)?;
+        Some((track.path.clone(), track.mime.clone()))
+    };
+    if let Some(found) = found(&state.library.snapshot()) {
+        return Some(found);
+    }
+    let library = Arc::clone(&state.library);
+    let rescanned = web::block(move || library.rescan_if_older_than(RESCAN_ON_MISS_AFTER))
+        .await
+        .ok()?;
+    found(&rescanned)
+}

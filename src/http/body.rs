@@ -1,0 +1,47 @@
+//! Audio response bodies for actix: the byte pump as a `MessageBody`, and the empty body of a
+//! `HEAD` answer that announces a length without reading anything.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::web::Bytes;
+
+use crate::stream::Pump;
+
+/// The bytes `NamedFile` chose (or a multipart body), sent by the pump.
+pub(super) struct PumpBody(pub(super) Pump);
+
+impl MessageBody for PumpBody {
+    type Error = io::Error;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.0.len())
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        self.get_mut().0.poll_next(cx)
+    }
+}
+
+/// The body of a `HEAD` response: announces the size, sends nothing, reads nothing.
+pub(super) struct HeadBody(pub(super) BodySize);
+
+impl MessageBody for HeadBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        self.0
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Poll::Ready(None)
+    }
+}

@@ -1,0 +1,90 @@
+//! The HTTP layer, the only part of the crate that knows actix: the route table shared by `main`
+//! and every test, the handlers (thin: parse the request, ask the domain, build the response), the
+//! error-to-status map, conditional requests, the audio body, and the server.
+
+mod art;
+mod assets;
+mod audio;
+mod body;
+mod conditional;
+mod error;
+mod events;
+mod pages;
+mod server;
+
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::{HttpResponse, Route, guard, middleware, web};
+
+pub use self::error::Error;
+pub use self::pages::PRELOAD_METADATA_UP_TO;
+pub use self::server::start;
+use crate::state::AppState;
+
+/// The route table. `App::new().configure(routes(state))` is the whole application.
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /` | the player page |
+/// | `GET /audio/<name>` | a track, range-aware |
+/// | `GET /art/<name>` | a track's cover (embedded, or its folder's `cover.jpg`) |
+/// | `GET /events` | live stats (SSE) |
+/// | `GET /api/stats` | the latest stats (JSON) |
+/// | `GET /api/tracks` | the track list (JSON) |
+/// | `GET /static/<file>` | embedded assets |
+///
+/// Every route also answers `HEAD` (except `/events`); other methods get 405 with `Allow`, unknown
+/// paths 404.
+pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        let all = web::scope("")
+            .wrap(middleware::from_fn(limit_request_head))
+            .service(resource("/").route(get_or_head().to(pages::index)))
+            .service(resource("/api/tracks").route(get_or_head().to(pages::tracks)))
+            .service(resource("/api/stats").route(get_or_head().to(events::latest)))
+            .service(resource("/events").route(web::get().to(events::subscribe)))
+            .service(resource("/static/{file}").route(get_or_head().to(assets::serve)))
+            .service(resource(art::ROUTE).route(get_or_head().to(art::serve)))
+            .service(web::service(audio::ROUTE).finish(actix_web::dev::fn_service(audio::serve)))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(Error::NotFound)
+            }));
+        cfg.app_data(web::Data::from(state)).service(all);
+    }
+}
+
+/// Largest request head (all header names and values) the server answers; nginx's default
+/// `large_client_header_buffers` allows 8 KiB per line.
+pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
+/// Answers 431 to requests whose headers add up to more than [`MAX_REQUEST_HEAD`]: actix-http reads
+/// a single header line of any length it can buffer (64 KiB and more), and no route needs that.
+async fn limit_request_head(
+    req: ServiceRequest,
+    next: middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if size > MAX_REQUEST_HEAD {
+        return Ok(req.error_response(Error::HeadTooLarge));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// A resource whose unmatched methods get 405 with `Allow`.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(Error::MethodNotAllowed)
+    }))
+}
+
+/// Routes that answer `GET` and `HEAD` alike.
+fn get_or_head() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}

@@ -1,0 +1,285 @@
+//! The music library: which files are tracks, what their tags say, which cover each has, and which
+//! track a request name means. Framework-free.
+//!
+//! A request name resolves only by lookup in the scanned set, never by joining it onto a path, so no
+//! name, however encoded, can reach a file outside the folder.
+//!
+//! - [`storage`]: where the bytes live (the local folder), behind a small seam;
+//! - [`walk`]: one pass over the folder; [`tags`] and [`media`]: what one file is;
+//! - [`track`]: a track as listed; this module: the snapshot and its name index;
+//! - [`shared`]: the snapshot all workers share, rescanned in the background; [`watcher`]: when.
+
+mod media;
+mod shared;
+mod storage;
+mod tags;
+mod track;
+mod walk;
+mod watcher;
+
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+
+use percent_encoding::percent_decode_str;
+
+pub use self::shared::{Progress, SharedLibrary, Status};
+pub use self::tags::{Image, Tags};
+pub use self::track::{Artwork, Track};
+use self::walk::Walk;
+pub(crate) use self::watcher::watch_folder;
+
+/// Why the audio folder could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    /// The folder does not exist or cannot be read.
+    #[error("cannot read audio folder {}: {source}", path.display())]
+    Unreadable {
+        /// The folder as configured.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The path exists but is a file.
+    #[error("audio folder {} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+}
+
+/// A scanned snapshot of the audio folder.
+#[derive(Debug, Default)]
+pub struct Library {
+    tracks: Vec<Track>,
+    index: HashMap<String, usize>,
+}
+
+impl Library {
+    /// Scans `root` and reads every file's tags, on this thread: the plain form of a
+    /// [`SharedLibrary`] scan.
+    #[cfg(test)]
+    fn scan(root: &std::path::Path) -> Result<Self, LibraryError> {
+        let walk = walk::walk(root)?;
+        let tags = walk
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), Tags::read(&f.path)))
+            .collect();
+        Ok(Self::build(&walk, &tags))
+    }
+
+    /// Every track, sorted by folder, then track number, then title.
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    /// The track a request name means, if any. `name` is the fully percent-decoded path after
+    /// `/audio/`; it matches a track's [`Track::name`], or its path with the extension.
+    pub fn get(&self, name: &str) -> Option<&Track> {
+        self.index.get(name).map(|&i| &self.tracks[i])
+    }
+
+    /// The track a raw (still percent-encoded) request name means: the path after `/audio/` or
+    /// `/art/`, decoded in full. `%2F` becomes `/`, which is harmless: names are only looked up.
+    pub fn find(&self, raw: &str) -> Option<&Track> {
+        self.get(&percent_decode_str(raw).decode_utf8().ok()?)
+    }
+
+    /// The tracks of `walk`, with the tags in `tags` (a file missing there is listed as pending).
+    fn build(walk: &Walk, tags: &HashMap<PathBuf, Tags>) -> Self {
+        let mut group_sizes: HashMap<&str, usize> = HashMap::new();
+        for file in &walk.files {
+            *group_sizes.entry(&file.key).or_default() += 1;
+        }
+        let mut tracks: Vec<Track> = walk
+            .files
+            .iter()
+            .map(|file| {
+                let tags = tags.get(&file.path);
+                let artwork = match tags {
+                    Some(t) if t.has_cover => {
+                        Some(Artwork::new(&file.path, true, file.size, file.modified))
+                    }
+                    _ => walk
+                        .folder_art
+                        .get(file.folder())
+                        .map(|(_, art)| art.clone()),
+                };
+                Track::new(file, group_sizes[file.key.as_str()] > 1, tags, artwork)
+            })
+            .collect();
+        tracks.sort_by(|a, b| track::sort_key(a).cmp(&track::sort_key(b)));
+
+        let mut index = HashMap::with_capacity(tracks.len() * 2);
+        // Aliases first, so that exact names overwrite any alias that happens to equal them.
+        for (i, track) in tracks.iter().enumerate() {
+            index.insert(track.relative_path(), i);
+            if track.name.ends_with(&format!(".{}", track.extension())) {
+                // A shared stem resolves to the group's preferred format (MP3 before the others).
+                let stem = track.relative_path_without_extension();
+                match index.get(&stem).map(|&j: &usize| tracks[j].rank) {
+                    Some(rank) if rank <= track.rank => {}
+                    _ => {
+                        index.insert(stem, i);
+                    }
+                }
+            }
+        }
+        for (i, track) in tracks.iter().enumerate() {
+            index.insert(track.name.clone(), i);
+        }
+        Self { tracks, index }
+    }
+}
+
+/// Files for the library's unit tests, made with the shared test kit.
+#[cfg(test)]
+mod fixtures {
+    use std::fs;
+    use std::path::Path;
+
+    /// Writes a file whose bytes are its own relative path (not audio: listed as unreadable).
+    pub(super) fn touch(root: &Path, relative: &str) {
+        let path = root.join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, relative.as_bytes()).unwrap();
+    }
+
+    /// The names of a snapshot's tracks, in page order.
+    pub(super) fn names(library: &super::Library) -> Vec<&str> {
+        library.tracks().iter().map(|t| t.name.as_str()).collect()
+    }
+
+    /// A real WAV file of `seconds` of noise.
+    pub(super) fn wav(path: &Path, seconds: u32) {
+        testkit::write_wav(path, seconds as f32);
+    }
+
+    /// Writes title, artist, album and track number into `path`.
+    pub(super) fn tag(path: &Path, title: &str, artist: &str, album: &str, track: u32) {
+        testkit::Tagger::default()
+            .title(title)
+            .artist(artist)
+            .album(album)
+            .track(track)
+            .save(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{names, tag, touch, wav};
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn scans_audio_files_recursively_and_skips_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "b.mp3",
+            "a.flac",
+            "jazz/take five.ogg",
+            "notes.txt",
+            ".hidden.mp3",
+            ".cache/x.mp3",
+        ] {
+            touch(dir.path(), f);
+        }
+        let library = Library::scan(dir.path()).unwrap();
+        assert_eq!(names(&library), ["a", "b", "jazz/take five"]);
+        let jazz = library.get("jazz/take five").unwrap();
+        assert_eq!(
+            (jazz.title.as_str(), jazz.folder.as_str()),
+            ("take five", "jazz")
+        );
+        assert_eq!(jazz.url, "/audio/jazz/take%20five");
+        assert_eq!(jazz.file_name, "take five.ogg");
+        assert_eq!(jazz.size, "jazz/take five.ogg".len() as u64);
+    }
+
+    #[test]
+    fn names_resolve_only_by_exact_lookup() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "song.mp3");
+        let library = Library::scan(dir.path()).unwrap();
+        for hit in ["song", "song.mp3"] {
+            assert!(library.get(hit).is_some(), "{hit}");
+        }
+        for miss in [
+            "Song", "song.ogg", "./song", "song/", "/song", "../song", "", "song\0",
+        ] {
+            assert!(library.get(miss).is_none(), "{miss:?}");
+        }
+    }
+
+    #[test]
+    fn a_shared_stem_lists_both_files_and_prefers_mp3() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["x.wav", "x.mp3", "x.flac"] {
+            touch(dir.path(), f);
+        }
+        let library = Library::scan(dir.path()).unwrap();
+        assert_eq!(names(&library), ["x.flac", "x.mp3", "x.wav"]);
+        assert_eq!(library.get("x").unwrap().file_name, "x.mp3");
+    }
+
+    #[test]
+    fn tags_give_title_artist_album_track_and_duration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jazz/01 take.wav");
+        wav(&path, 3);
+        tag(&path, "Take Five", "Quartet", "Time Out", 1);
+        let library = Library::scan(dir.path()).unwrap();
+        let track = library.get("jazz/01 take").unwrap();
+        assert_eq!(track.title, "Take Five");
+        assert_eq!(track.tags.artist.as_deref(), Some("Quartet"));
+        assert_eq!(track.tags.album.as_deref(), Some("Time Out"));
+        assert_eq!(track.tags.track_number, Some(1));
+        assert!(
+            (track.tags.duration_secs.unwrap() - 3.0).abs() < 0.1,
+            "{:?}",
+            track.tags.duration_secs
+        );
+        assert!(!track.tags.unreadable);
+    }
+
+    #[test]
+    fn missing_tags_fall_back_to_the_file_name_and_corrupt_files_are_listed_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        wav(&dir.path().join("plain.wav"), 1);
+        fs::write(
+            dir.path().join("broken.mp3"),
+            b"this is not an mp3 at all, just text",
+        )
+        .unwrap();
+        fs::write(dir.path().join("empty.flac"), b"").unwrap();
+        let library = Library::scan(dir.path()).unwrap();
+        let plain = library.get("plain").unwrap();
+        assert_eq!(
+            (plain.title.as_str(), plain.tags.artist.as_deref()),
+            ("plain", None)
+        );
+        assert!(plain.tags.duration_secs.is_some() && !plain.tags.unreadable);
+        for name in ["broken", "empty"] {
+            let track = library.get(name).unwrap();
+            assert_eq!(track.title, name);
+            assert!(track.tags.unreadable, "{name} should be marked unreadable");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the request name (separators, dots, NUL, escapes, overlong UTF-8 look-alikes),
+        /// lookup yields nothing or a track inside the folder: names never become paths.
+        #[test]
+        fn no_name_resolves_outside_the_folder(name in "(\\.\\.|/|\\\\|%2[eEfF]|%00|\\x00|[a-z]|secret|\\.mp3|\u{2215}){0,12}") {
+            let outside = tempfile::tempdir().unwrap();
+            touch(outside.path(), "secret.mp3");
+            let root = outside.path().join("music");
+            touch(&root, "a.mp3");
+            touch(&root, "sub/b.mp3");
+            let library = Library::scan(&root).unwrap();
+            let canonical = root.canonicalize().unwrap();
+            if let Some(track) = library.get(&name) {
+                proptest::prop_assert!(track.path.starts_with(&canonical), "{name:?} -> {:?}", track.path);
+            }
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! The library shared by all workers: scans run on a blocking thread, one at a time, and publish
+//! whole snapshots as they go; a `watch` channel tells open pages that something changed.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, Read as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::storage::{LocalFolder, Storage};
+use super::tags::{Image, Tags, embedded_cover};
+use super::track::Artwork;
+use super::{Library, LibraryError, Track};
+
+/// Largest folder image served; a bigger `cover.jpg` is not a cover.
+const MAX_IMAGE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How often a long scan logs its progress and shows open pages what it has found so far.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+/// Where the library stands: bumped `version` whenever the track list or the scan's progress
+/// changes, so open pages know to refresh.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Counts changes since start-up.
+    pub version: u64,
+    /// Set while a scan is reading tags (and before the first scan has finished).
+    pub scan: Option<Progress>,
+}
+
+/// How far a scan has got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Files whose tags have been read.
+    pub read: usize,
+    /// Files this scan has to read (new or changed since the last one).
+    pub total: usize,
+}
+
+/// The library shared by all workers: a snapshot replaced whole as scans progress.
+///
+/// Scans run one at a time on the calling (blocking) thread; a rescan reads tags only of files
+/// that are new or whose size or modification time changed.
+#[derive(Debug)]
+pub struct SharedLibrary {
+    storage: Box<dyn Storage>,
+    /// Where the tracks live, for logs and the page.
+    location: String,
+    current: RwLock<Arc<Library>>,
+    /// Held for the length of a scan.
+    scanning: Mutex<()>,
+    last_scan: Mutex<Option<Instant>>,
+    status: watch::Sender<Status>,
+}
+
+impl SharedLibrary {
+    /// An empty library for `root`, to be filled by [`SharedLibrary::rescan`]; fails at once when
+    /// `root` is not a readable folder.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, LibraryError> {
+        let storage = LocalFolder::new(root.into())?;
+        let (status, _) = watch::channel(Status {
+            version: 0,
+            scan: Some(Progress::default()),
+        });
+        Ok(Self {
+            location: storage.location(),
+            storage: Box::new(storage),
+            current: RwLock::default(),
+            scanning: Mutex::new(()),
+            last_scan: Mutex::new(None),
+            status,
+        })
+    }
+
+    /// Where the tracks live (the folder's path).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Opens a track's file (its [`Track::path`]) for reading, with its metadata as of now; `NotFound` when it has gone
+    /// or is no longer a regular file. May block: call it on a blocking thread.
+    pub fn open_track(&self, path: &Path) -> io::Result<(File, fs::Metadata)> {
+        self.storage.open(path)
+    }
+
+    /// Reads `artwork` now; `None` if it has gone, grown too big, or is not an image. May block.
+    pub fn cover(&self, artwork: &Artwork) -> Option<Image> {
+        if artwork.embedded {
+            return embedded_cover(&artwork.path);
+        }
+        let (file, metadata) = self.storage.open(&artwork.path).ok()?;
+        if metadata.len() > MAX_IMAGE_BYTES {
+            log::warn!("not serving {}: larger than 16 MiB", artwork.path.display());
+            return None;
+        }
+        let mut data = Vec::with_capacity(metadata.len() as usize);
+        file.take(MAX_IMAGE_BYTES).read_to_end(&mut data).ok()?;
+        Image::new(data)
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Library> {
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Where the library stands now.
+    pub fn status(&self) -> Status {
+        *self.status.borrow()
+    }
+
+    /// A receiver that sees every change of [`SharedLibrary::status`].
+    pub fn subscribe(&self) -> watch::Receiver<Status> {
+        self.status.subscribe()
+    }
+
+    /// Waits until no scan is reading tags (at once if none is).
+    pub async fn scanned(&self) {
+        let mut status = self.subscribe();
+        // The sender lives as long as `self`.
+        let _ = status.wait_for(|s| s.scan.is_none()).await;
+    }
+
+    /// Rescans the folder and returns the new snapshot; blocks for as long as it reads tags. New
+    /// files are listed by name at once, their tags filled in as they are read (shown every
+    /// [`PROGRESS_EVERY`]). If the folder has become unreadable, the previous snapshot stays (its
+    /// files then answer 404 one by one) and the problem is logged.
+    pub fn rescan(&self) -> Arc<Library> {
+        let guard = lock(&self.scanning);
+        self.rescan_holding(guard)
+    }
+
+    /// Rescans only if no scan is running and the last one is older than `min_age`: bounds the cost
+    /// of requests for names that do not exist while still finding files added since.
+    pub fn rescan_if_older_than(&self, min_age: Duration) -> Arc<Library> {
+        let Ok(guard) = self.scanning.try_lock() else {
+            return self.snapshot();
+        };
+        if lock(&self.last_scan).is_some_and(|last| last.elapsed() < min_age) {
+            return self.snapshot();
+        }
+        self.rescan_holding(guard)
+    }
+
+    fn rescan_holding(&self, _scanning: MutexGuard<'_, ()>) -> Arc<Library> {
+        let first = lock(&self.last_scan).replace(Instant::now()).is_none();
+        let walk = match self.storage.list() {
+            Ok(walk) => walk,
+            Err(err) => {
+                log::warn!("{err}; keeping the previous track list");
+                return self.publish(None, None);
+            }
+        };
+        let previous = self.snapshot();
+        let known: HashMap<&Path, &Track> = previous
+            .tracks
+            .iter()
+            .map(|t| (t.path.as_path(), t))
+            .collect();
+        let mut tags: HashMap<PathBuf, Tags> = HashMap::with_capacity(walk.files.len());
+        let mut todo = Vec::new();
+        for file in &walk.files {
+            let unchanged = known
+                .get(file.path.as_path())
+                .filter(|t| t.size == file.size && t.modified == file.modified)
+                .and_then(|t| t.read_tags());
+            match unchanged {
+                Some(read) => {
+                    tags.insert(file.path.clone(), read.clone());
+                }
+                None => todo.push(file.path.as_path()),
+            }
+        }
+        drop(known);
+
+        let total = todo.len();
+        let started = Instant::now();
+        let mut shown = started;
+        if total > 0 {
+            self.publish(
+                Some(Library::build(&walk, &tags)),
+                Some(Progress { read: 0, total }),
+            );
+        }
+        for (i, path) in todo.into_iter().enumerate() {
+            tags.insert(path.to_owned(), Tags::read(path));
+            if shown.elapsed() >= PROGRESS_EVERY {
+                shown = Instant::now();
+                log::info!(
+                    "scanning {}: read {} of {total} files",
+                    self.location,
+                    i + 1
+                );
+                let progress = Progress { read: i + 1, total };
+                self.publish(Some(Library::build(&walk, &tags)), Some(progress));
+            }
+        }
+        let library = self.publish(Some(Library::build(&walk, &tags)), None);
+        drop((walk, tags, previous));
+        if total > 0 {
+            // Hand the scan's scratch memory back now rather than at the sampler's next trim.
+            crate::sys::trim_heap();
+        }
+        if first || total > 0 {
+            let secs = started.elapsed().as_secs_f64();
+            log::info!(
+                "library: {} tracks in {}; read {total} files in {secs:.2} s ({:.0} files/s)",
+                library.tracks.len(),
+                self.location,
+                total as f64 / secs.max(1e-6),
+            );
+        }
+        library
+    }
+
+    /// Makes `library` (if any) the current snapshot and records `scan`; bumps the version when
+    /// either changed what a page would show.
+    fn publish(&self, library: Option<Library>, scan: Option<Progress>) -> Arc<Library> {
+        let (library, tracks_changed) = match library {
+            Some(library) => {
+                let library = Arc::new(library);
+                let old = std::mem::replace(
+                    &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
+                    Arc::clone(&library),
+                );
+                let changed = old.tracks != library.tracks;
+                (library, changed)
+            }
+            None => (self.snapshot(), false),
+        };
+        self.status.send_if_modified(|s| {
+            let changed = tracks_changed || s.scan != scan;
+            if changed {
+                s.scan = scan;
+                s.version += 1;
+            }
+            changed
+        });
+        library
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::super::fixtures::{names, tag, touch, wav};
+    use super::*;
+
+    #[test]
+    fn rescans_pick_up_changes_and_keep_the_last_list_if_the_folder_vanishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("music");
+        touch(&root, "one.mp3");
+        let shared = SharedLibrary::open(&root).unwrap();
+        assert!(
+            shared.snapshot().tracks().is_empty(),
+            "opening does not scan"
+        );
+        assert!(shared.status().scan.is_some(), "not scanned yet");
+        assert_eq!(names(&shared.rescan()), ["one"]);
+        assert_eq!(shared.status().scan, None);
+        touch(&root, "two.mp3");
+        assert_eq!(names(&shared.snapshot()), ["one"]);
+        assert_eq!(names(&shared.rescan()), ["one", "two"]);
+        fs::remove_dir_all(&root).unwrap();
+        assert_eq!(names(&shared.rescan()), ["one", "two"]);
+    }
+
+    #[test]
+    fn the_version_moves_only_when_the_list_or_the_scan_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "one.mp3");
+        let shared = SharedLibrary::open(dir.path()).unwrap();
+        shared.rescan();
+        let after_first = shared.status().version;
+        assert!(after_first > 0);
+        shared.rescan();
+        assert_eq!(shared.status().version, after_first, "nothing changed");
+        touch(dir.path(), "two.mp3");
+        shared.rescan();
+        assert!(shared.status().version > after_first);
+    }
+
+    #[test]
+    fn rescans_on_a_miss_are_rate_limited() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = SharedLibrary::open(dir.path()).unwrap();
+        assert!(
+            shared
+                .rescan_if_older_than(Duration::from_secs(60))
+                .tracks()
+                .is_empty()
+        );
+        touch(dir.path(), "late.mp3");
+        // Scanned just now: not again within the minute.
+        assert!(
+            shared
+                .rescan_if_older_than(Duration::from_secs(60))
+                .tracks()
+                .is_empty()
+        );
+        assert_eq!(
+            names(&shared.rescan_if_older_than(Duration::ZERO)),
+            ["late"]
+        );
+    }
+
+    #[test]
+    fn a_rescan_reads_tags_again_only_for_changed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("song.wav");
+        wav(&path, 1);
+        tag(&path, "First", "A", "B", 1);
+        let shared = SharedLibrary::open(dir.path()).unwrap();
+        assert_eq!(shared.rescan().get("song").unwrap().title, "First");
+        // Same size and time, new title: the previous snapshot's tags are reused, not read again.
+        let modified = fs::metadata(&path).unwrap().modified().unwrap();
+        tag(&path, "Other", "A", "B", 1);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        assert_eq!(shared.rescan().get("song").unwrap().title, "First");
+        // Changed (new size and time): read again.
+        std::thread::sleep(Duration::from_millis(20));
+        wav(&path, 2);
+        tag(&path, "Second", "A", "B", 1);
+        assert_eq!(shared.rescan().get("song").unwrap().title, "Second");
+    }
+}

@@ -1,0 +1,94 @@
+//! The storage seam: where the tracks' bytes live. The scan lists through it and handlers open
+//! through it, so another kind of storage can sit beside the local folder without either changing.
+//!
+//! Every call may block (a cold disk, a stalled network mount): callers run them on a blocking thread.
+
+use std::fmt;
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+
+use super::LibraryError;
+use super::walk::{Walk, readable_folder, walk};
+
+/// A place tracks are read from.
+pub(crate) trait Storage: fmt::Debug + Send + Sync {
+    /// Where the tracks live, as people know it (the folder's path).
+    fn location(&self) -> String;
+
+    /// Lists every audio file and cover image; fails only when the whole store cannot be read.
+    fn list(&self) -> Result<Walk, LibraryError>;
+
+    /// Opens one listed file for reading, with its metadata as of now. A file that has gone, or
+    /// that is no longer a regular file (replaced by a folder, a FIFO, a device), is `NotFound`.
+    fn open(&self, path: &Path) -> io::Result<(File, fs::Metadata)>;
+}
+
+/// A folder on a local (or mounted) filesystem: the default, `--audio-dir`.
+#[derive(Debug)]
+pub(crate) struct LocalFolder {
+    root: PathBuf,
+}
+
+impl LocalFolder {
+    /// The folder at `root`, once it is known to be one this process can list.
+    pub(crate) fn new(root: PathBuf) -> Result<Self, LibraryError> {
+        readable_folder(&root)?;
+        Ok(Self { root })
+    }
+}
+
+impl Storage for LocalFolder {
+    fn location(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn list(&self) -> Result<Walk, LibraryError> {
+        walk(&self.root)
+    }
+
+    fn open(&self, path: &Path) -> io::Result<(File, fs::Metadata)> {
+        // Non-blocking, so that opening a FIFO planted under a track's name returns at once
+        // instead of waiting for a writer; regular files ignore the flag.
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        let metadata = file.metadata()?;
+        if !metadata.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is no longer a regular file", path.display()),
+            ));
+        }
+        Ok((file, metadata))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_open_and_a_fifo_does_not_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = LocalFolder::new(dir.path().to_owned()).unwrap();
+        fs::write(dir.path().join("a.mp3"), b"abc").unwrap();
+        let (_, metadata) = folder.open(&dir.path().join("a.mp3")).unwrap();
+        assert_eq!(metadata.len(), 3);
+
+        fs::create_dir(dir.path().join("d.mp3")).unwrap();
+        let fifo = dir.path().join("f.mp3");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+        )
+        .unwrap();
+        for name in ["d.mp3", "f.mp3", "missing.mp3"] {
+            let err = folder.open(&dir.path().join(name)).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::NotFound, "{name}: {err}");
+        }
+    }
+}

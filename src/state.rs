@@ -1,0 +1,82 @@
+//! What every handler shares, and how it starts: the library with its first scan and its watcher,
+//! the stats sampler, and the send-timeout watchdog. No HTTP here: `http` wraps this for actix.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::config::{Config, Limits};
+use crate::library::{LibraryError, SharedLibrary, watch_folder};
+use crate::stats::{Counters, Sampler, Snapshot};
+use crate::stream::Watchdog;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The scanned audio folder.
+    pub library: Arc<SharedLibrary>,
+    /// Watches the audio folder (live updates stop when it is dropped); `None` when the OS would
+    /// not watch it, and then page loads trigger rescans instead.
+    watcher: Option<notify::RecommendedWatcher>,
+    /// Live counters the handlers update.
+    pub counters: Arc<Counters>,
+    /// The latest stats sample.
+    pub stats: watch::Receiver<Snapshot>,
+    /// Caps on concurrent use.
+    pub limits: Limits,
+    /// Shuts down connections whose client stopped taking data.
+    pub(crate) watchdog: Arc<Watchdog>,
+}
+
+impl AppState {
+    /// Checks the audio folder, then starts its first scan in the background (the library fills
+    /// in while the server already answers), its watcher, and the stats sampler on the current
+    /// runtime. The sampler stops by itself once the state (and every SSE subscriber) is gone.
+    pub fn new(config: &Config) -> Result<Arc<Self>, LibraryError> {
+        let library = Arc::new(SharedLibrary::open(&config.audio_dir)?);
+        log::info!("scanning {} in the background", library.location());
+        let scanning = Arc::clone(&library);
+        tokio::task::spawn_blocking(move || scanning.rescan());
+        let watcher = watch_folder(&config.audio_dir, Arc::clone(&library))
+            .map_err(|err| {
+                log::warn!(
+                    "not watching {}: {err}; reload the page to see new files",
+                    library.location()
+                )
+            })
+            .ok();
+        let counters = Arc::new(Counters::default());
+        let mut sampler = Sampler::new(Arc::clone(&counters));
+        let (tx, rx) = watch::channel(sampler.sample());
+        tokio::spawn(sampler.run(config.stats_interval, config.log_interval, tx));
+        let watchdog = Watchdog::new(config.send_timeout, Arc::clone(&counters));
+        tokio::spawn(Arc::clone(&watchdog).run());
+        Ok(Arc::new(Self {
+            library,
+            watcher,
+            counters,
+            stats: rx,
+            limits: config.limits,
+            watchdog,
+        }))
+    }
+
+    /// Streams and viewers the send timeout is watching (for tests).
+    #[doc(hidden)]
+    pub fn watched(&self) -> usize {
+        self.watchdog.len()
+    }
+
+    /// Without a watcher, asks for a rescan in the background (at most one a second), so a file
+    /// dropped into the folder still shows up on the next page load; open pages hear of it over
+    /// `/events`.
+    pub(crate) fn refresh_if_unwatched(&self) {
+        if self.watcher.is_none() {
+            let library = Arc::clone(&self.library);
+            tokio::task::spawn_blocking(move || {
+                library.rescan_if_older_than(Duration::from_secs(1))
+            });
+        }
+    }
+}
