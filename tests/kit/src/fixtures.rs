@@ -1,0 +1,222 @@
+//! Fixtures the tests make for themselves: a temp folder with a secret beside it, real audio
+//! (WAV, MP3, sox tracks), real PNGs, and tags written with lofty.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use audio_streamer::Config;
+use tempfile::TempDir;
+
+/// A temp folder laid out as `<tmp>/audio/` (served) beside `<tmp>/secret.mp3` (must never be served).
+pub struct Fixture {
+    tmp: TempDir,
+}
+
+/// Bytes that appear only in the file outside the audio folder.
+pub const SECRET: &[u8] = b"TOP-SECRET-OUTSIDE-THE-AUDIO-FOLDER";
+
+impl Fixture {
+    /// A new temp folder with an empty `audio/` and the secret beside it.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(tmp.path().join("audio")).unwrap();
+        let mut secret = SECRET.to_vec();
+        secret.extend(noise_wav(0.05, 99));
+        std::fs::write(tmp.path().join("secret.mp3"), &secret).unwrap();
+        Self { tmp }
+    }
+
+    /// The served folder.
+    pub fn audio_dir(&self) -> PathBuf {
+        self.tmp.path().join("audio")
+    }
+
+    /// The temp root (parent of the audio folder).
+    pub fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Writes `bytes` at `relative` under the audio folder, creating subfolders; returns the bytes.
+    pub fn file(&self, relative: &str, bytes: &[u8]) -> Vec<u8> {
+        let path = self.audio_dir().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        bytes.to_vec()
+    }
+
+    /// Writes a real WAV file of `seconds` of noise (every byte position distinct enough that an
+    /// off-by-one range shows up as a mismatch) and returns its bytes.
+    pub fn wav(&self, relative: &str, seconds: f32) -> Vec<u8> {
+        let bytes = noise_wav(seconds, relative.len() as u32);
+        self.file(relative, &bytes)
+    }
+
+    /// Settings for a server on this fixture's folder: a free port, samples every 100 ms.
+    pub fn config(&self) -> Config {
+        let mut config = Config::for_dir(self.audio_dir());
+        config.stats_interval = Duration::from_millis(100);
+        config
+    }
+}
+
+/// A 16-bit mono 8 kHz WAV of pseudo-random noise, made with `hound`.
+pub fn noise_wav(seconds: f32, seed: u32) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = Cursor::new(Vec::new());
+    let mut writer = hound::WavWriter::new(&mut out, spec).unwrap();
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    for _ in 0..(seconds * 8000.0) as usize {
+        // xorshift32: cheap, deterministic, no repeating short patterns.
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        writer.write_sample((x >> 16) as i16).unwrap();
+    }
+    writer.finalize().unwrap();
+    out.into_inner()
+}
+
+/// Writes a WAV of `seconds` of noise at `path` (creating folders), as [`noise_wav`] makes it.
+pub fn write_wav(path: &Path, seconds: f32) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, noise_wav(seconds, path.as_os_str().len() as u32)).unwrap();
+}
+
+/// Makes a real audio file at `dir/name` with sox (its type from the extension): `seconds` of a
+/// rising tone, or of noise (which does not compress) for a big file.
+pub fn sox(dir: &Path, name: &str, seconds: u32, noise: bool) {
+    let mut cmd = Command::new("sox");
+    cmd.args(["-q", "-n", "-r", "48000", "-b", "16", "-c", "2"]);
+    cmd.arg(dir.join(name));
+    cmd.args(["synth", &seconds.to_string()]);
+    cmd.args(if noise {
+        &["whitenoise"][..]
+    } else {
+        &["sine", "300-600"]
+    });
+    cmd.args(["gain", "-12"]);
+    let status = cmd.status().expect("sox runs");
+    assert!(status.success(), "sox failed to make {name}");
+}
+
+/// A real `width`×`height` PNG of a colour gradient, made with `png`.
+pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..width * height)
+        .flat_map(|i| {
+            let (x, y) = ((i % width) as u8, (i / width) as u8);
+            [x.wrapping_mul(3), y.wrapping_mul(5), seed]
+        })
+        .collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// A PNG of noise of about `kib` KiB (noise does not compress, like a photo).
+pub fn noise_png(kib: usize, seed: u32) -> Vec<u8> {
+    let side = ((kib * 1024 / 3) as f64).sqrt() as u32;
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Rgb);
+    let mut writer = encoder.write_header().unwrap();
+    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+    let pixels: Vec<u8> = (0..side * side * 3)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// `seconds` of MPEG-1 Layer III silence (128 kbit/s, 44.1 kHz): frames whose side information
+/// is all zero, which every decoder plays as silence and lofty times exactly.
+pub fn silent_mp3(seconds: f32) -> Vec<u8> {
+    const FRAME: usize = 417; // 144 * 128000 / 44100, no padding
+    let frames = (seconds * 44_100.0 / 1152.0).ceil() as usize;
+    let mut frame = vec![0u8; FRAME];
+    frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+    frame.repeat(frames)
+}
+
+/// Tags to write into a file with lofty (ID3v2 for MP3 and WAV, the file's own kind otherwise).
+#[derive(Default)]
+pub struct Tagger {
+    tag: Option<lofty::tag::Tag>,
+}
+
+impl Tagger {
+    fn tag(&mut self) -> &mut lofty::tag::Tag {
+        self.tag
+            .get_or_insert_with(|| lofty::tag::Tag::new(lofty::tag::TagType::Id3v2))
+    }
+
+    /// Sets the title.
+    pub fn title(mut self, title: &str) -> Self {
+        lofty::tag::Accessor::set_title(self.tag(), title.into());
+        self
+    }
+
+    /// Sets the artist.
+    pub fn artist(mut self, artist: &str) -> Self {
+        lofty::tag::Accessor::set_artist(self.tag(), artist.into());
+        self
+    }
+
+    /// Sets the album.
+    pub fn album(mut self, album: &str) -> Self {
+        lofty::tag::Accessor::set_album(self.tag(), album.into());
+        self
+    }
+
+    /// Sets the track number.
+    pub fn track(mut self, number: u32) -> Self {
+        lofty::tag::Accessor::set_track(self.tag(), number);
+        self
+    }
+
+    /// Adds a PNG picture of the given kind.
+    pub fn picture(mut self, kind: lofty::picture::PictureType, png: &[u8]) -> Self {
+        use lofty::picture::{MimeType, Picture};
+        let picture = Picture::unchecked(png.to_vec())
+            .pic_type(kind)
+            .mime_type(MimeType::Png)
+            .build();
+        self.tag().push_picture(picture);
+        self
+    }
+
+    /// Writes the tag into the file at `path`.
+    pub fn save(mut self, path: &Path) {
+        use lofty::tag::TagExt as _;
+        self.tag()
+            .save_to_path(path, lofty::config::WriteOptions::default())
+            .unwrap();
+    }
+}
+
+/// Writes an ID3v2 tag into the file at `path`: title, artist, album and, if given, a front cover.
+pub fn tag_file(path: &Path, title: &str, artist: &str, album: &str, cover: Option<&[u8]>) {
+    let mut tagger = Tagger::default().title(title).artist(artist).album(album);
+    if let Some(cover) = cover {
+        tagger = tagger.picture(lofty::picture::PictureType::CoverFront, cover);
+    }
+    tagger.save(path);
+}
