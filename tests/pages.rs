@@ -94,7 +94,7 @@ async fn assets_are_embedded_typed_and_revalidated_with_an_etag() {
     let fixture = Fixture::new();
     let (app, _) = testkit::app(&fixture.config()).await;
     for (path, mime) in [
-        ("/static/app.js", "text/javascript"),
+        ("/static/main.js", "text/javascript"),
         ("/static/app.css", "text/css"),
         ("/static/favicon.svg", "image/svg+xml"),
     ] {

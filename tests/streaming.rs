@@ -153,7 +153,7 @@ async fn unknown_tracks_are_404_and_other_methods_are_405_with_allow() {
         Method::PATCH,
         Method::OPTIONS,
     ] {
-        for uri in ["/audio/track", "/", "/api/tracks", "/static/app.js"] {
+        for uri in ["/audio/track", "/", "/api/tracks", "/static/main.js"] {
             let req = TestRequest::default()
                 .method(method.clone())
                 .uri(uri)
