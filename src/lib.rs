@@ -1,6 +1,6 @@
 //! audio-streamer: a small, memory-frugal audio streaming server with its own web player.
 //!
-//! - [`http`]: the route table, every handler and the server; the only module that knows actix;
+//! - `http`: the route table, every handler and the server; the only module that knows actix;
 //! - `stream`: which bytes of a track go out and how (ranges, the pump, sockets, the send timeout);
 //! - [`library`]: what a track is and where its bytes live;
 //! - [`stats`]: counters and memory samples; [`config`]: flags into settings;
@@ -10,7 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
-pub mod http;
+mod http;
 pub mod library;
 mod state;
 pub mod stats;

@@ -18,7 +18,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{HttpResponse, Route, guard, middleware, web};
 
-pub use self::error::Error;
+use self::error::Error;
 pub use self::pages::PRELOAD_METADATA_UP_TO;
 pub use self::server::start;
 use crate::state::AppState;

@@ -4,10 +4,10 @@
 //! A request name resolves only by lookup in the scanned set, never by joining it onto a path, so no
 //! name, however encoded, can reach a file outside the folder.
 //!
-//! - [`storage`]: where the bytes live (the local folder), behind a small seam;
-//! - [`walk`]: one pass over the folder; [`tags`] and [`media`]: what one file is;
-//! - [`track`]: a track as listed; this module: the snapshot and its name index;
-//! - [`shared`]: the snapshot all workers share, rescanned in the background; [`watcher`]: when.
+//! - `storage`: where the bytes live (the local folder), behind a small seam;
+//! - `walk`: one pass over the folder; `tags` and `media`: what one file is;
+//! - `track`: a track as listed; this module: the snapshot and its name index;
+//! - `shared`: the snapshot all workers share, rescanned in the background; `watcher`: when.
 
 mod media;
 mod shared;

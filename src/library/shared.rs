@@ -124,7 +124,7 @@ impl SharedLibrary {
 
     /// Rescans the folder and returns the new snapshot; blocks for as long as it reads tags. New
     /// files are listed by name at once, their tags filled in as they are read (shown every
-    /// [`PROGRESS_EVERY`]). If the folder has become unreadable, the previous snapshot stays (its
+    /// `PROGRESS_EVERY`). If the folder has become unreadable, the previous snapshot stays (its
     /// files then answer 404 one by one) and the problem is logged.
     pub fn rescan(&self) -> Arc<Library> {
         let guard = lock(&self.scanning);

@@ -1,6 +1,6 @@
 //! What a file says about itself, read with lofty: title, artist, album, track number, duration and
 //! whether it carries a cover, plus the cover's bytes on demand. Framework-free; the scan in
-//! [`super::shared`] calls [`Tags::read`]; covers are read by [`super::Library::cover`].
+//! [`super::shared`] calls [`Tags::read`]; covers are read by [`super::SharedLibrary::cover`].
 //!
 //! The scan keeps only the fact that a cover exists: pictures are read, checked and dropped file by
 //! file, so memory stays flat however many covers the library holds.
