@@ -1,10 +1,12 @@
-//! The only `unsafe` in the crate: three libc calls with no safe wrapper in a maintained crate, each
+//! The only `unsafe` in the crate: four system calls with no safe wrapper in a maintained crate, each
 //! a measured win (see the README's benchmark):
 //! - [`send_queue`]: `getsockopt(SO_SNDBUF)` and `ioctl(TIOCOUTQ)`, so the byte pump can size chunks
 //!   by the room in a connection's socket;
 //! - [`trim_heap`]: `malloc_trim(0)`, so memory freed after a burst of listeners goes back to the OS;
 //! - [`dup_socket`]: borrows a connection's descriptor to duplicate it, so the send-timeout watchdog
-//!   holds its own handle to the socket it may have to shut down.
+//!   holds its own handle to the socket it may have to shut down;
+//! - [`sendfile`]: borrows a connection's descriptor for `sendfile(2)`, so file bytes go from the
+//!   page cache to the socket without a copy through user space.
 #![allow(unsafe_code)]
 
 use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
@@ -15,6 +17,31 @@ pub fn dup_socket(fd: RawFd) -> std::io::Result<OwnedFd> {
     // keeps it open at least until that request's response is dropped, which outlives this call.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
     borrowed.try_clone_to_owned()
+}
+
+/// Sends up to `count` bytes of `file` from `offset` into the socket `socket` (non-blocking: a full
+/// socket is `WouldBlock`); returns how many it took, 0 when `offset` is at or past the file's end.
+pub fn sendfile(
+    socket: RawFd,
+    file: &std::fs::File,
+    offset: u64,
+    count: u64,
+) -> std::io::Result<usize> {
+    // SAFETY: callers pass the descriptor of a connection that stays open for the call: the
+    // connection whose response body is being polled (actix closes a socket only after dropping
+    // the body that writes to it), or a duplicate the caller owns.
+    let socket = unsafe { BorrowedFd::borrow_raw(socket) };
+    let mut offset = offset;
+    // Linux moves at most 0x7ffff000 bytes per call.
+    let count = usize::try_from(count)
+        .unwrap_or(usize::MAX)
+        .min(0x7fff_f000);
+    Ok(rustix::fs::sendfile(
+        socket,
+        file,
+        Some(&mut offset),
+        count,
+    )?)
 }
 
 /// `(send buffer size, bytes queued in it)` for the socket `fd`, or `None` if the kernel will not say.

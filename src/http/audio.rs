@@ -8,7 +8,8 @@
 //! - `HEAD` never reads the file (`NamedFile` would poll its whole body and discard it);
 //! - past `--max-streams` concurrent streams, a request gets 503 with `Retry-After` at once;
 //! - the `Content-Type` comes from the library (`.m4a` is `audio/mp4`, which browsers accept);
-//! - the bytes go out through the pump, frugal with memory and counted in the stats.
+//! - the bytes go out through the pump: with `sendfile(2)` on plain-TCP HTTP/1.x connections,
+//!   in chunks otherwise; counted in the stats.
 
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
@@ -19,7 +20,7 @@ use actix_files::NamedFile;
 use actix_web::body::{BodySize, MessageBody as _};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, ContentRangeSpec, HeaderValue};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::{Method, StatusCode, Version};
 use actix_web::{HttpResponse, web};
 
 use super::body::{HeadBody, PumpBody};
@@ -27,7 +28,7 @@ use super::error::Error;
 use crate::library::Library;
 use crate::state::AppState;
 use crate::stream::range::{self, Plan};
-use crate::stream::{ConnSocket, Multipart, Pump, Segment};
+use crate::stream::{ConnSocket, Delivery, Multipart, Pump, Segment};
 
 /// The route pattern; `name` may contain `/` (tracks in subfolders).
 pub(super) const ROUTE: &str = "/audio/{name:.*}";
@@ -113,10 +114,28 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         return Ok(res.map_body(|_, _| HeadBody(BodySize::Sized(size)).boxed()));
     }
     let socket = req.conn_data::<ConnSocket>().copied();
-    let watch = socket
-        .and_then(|s| s.duplicate().ok())
-        .map(|fd| state.watchdog.watch(fd));
-    let pump = Pump::new(handle, segments, socket, Arc::clone(&state.counters), watch);
+    let delivery = match socket {
+        // sendfile writes around actix: only where actix speaks HTTP/1 on that very socket.
+        Some(socket) if matches!(req.version(), Version::HTTP_10 | Version::HTTP_11) => {
+            Delivery::Sendfile(socket)
+        }
+        socket => Delivery::Chunks(socket),
+    };
+    let counters = Arc::clone(&state.counters);
+    let pump = Pump::new(
+        handle,
+        segments,
+        delivery,
+        counters,
+        Arc::clone(&state.watchdog),
+    );
+    if pump.sends_directly() {
+        // actix neither counts nor chunks bytes it does not write: the length is declared here,
+        // and the body is written as it comes (see `PumpBody::size`).
+        res.head_mut().no_chunking(true);
+        res.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(pump.len()));
+    }
     Ok(res.map_body(|_, _| PumpBody(pump).boxed()))
 }
 

@@ -16,8 +16,14 @@ pub(super) struct PumpBody(pub(super) Pump);
 impl MessageBody for PumpBody {
     type Error = io::Error;
 
+    /// A pump that sends with sendfile reports a stream: actix then writes what it is handed
+    /// without counting it against the length (declared in the head), since most bytes bypass it.
     fn size(&self) -> BodySize {
-        BodySize::Sized(self.0.len())
+        if self.0.sends_directly() {
+            BodySize::Stream
+        } else {
+            BodySize::Sized(self.0.len())
+        }
     }
 
     fn poll_next(

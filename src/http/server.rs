@@ -27,9 +27,10 @@ pub fn start(config: &Config, state: Arc<AppState>) -> io::Result<(Server, Socke
         .client_request_timeout(config.request_timeout)
         // The pump sizes chunks by the socket's free room; let it see the socket once per chunk.
         .on_connect(record_socket)
-        // Ask the body for one chunk per write: several small chunks batched here would grow the
-        // connection's buffer (and keep it grown) just as one mid-size chunk would.
-        .h1_write_buffer_size(512);
+        // Poll a body only once everything written before it has reached the socket. The pump's
+        // sendfile path depends on it (file bytes must land after the head); it also keeps the
+        // connection's buffer from growing with batched chunks.
+        .h1_write_buffer_size(1);
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }

@@ -3,6 +3,7 @@
 //! room, the socket facts it sizes them by, and the send-timeout watchdog. No HTTP framework here:
 //! `http::body` wraps the pump for actix.
 
+mod chunks;
 mod multipart;
 mod pump;
 pub(crate) mod range;
@@ -10,6 +11,6 @@ mod socket;
 mod watchdog;
 
 pub(crate) use self::multipart::Multipart;
-pub(crate) use self::pump::{Pump, Segment};
+pub(crate) use self::pump::{Delivery, Pump, Segment};
 pub(crate) use self::socket::{ConnSocket, listen};
 pub(crate) use self::watchdog::Watchdog;

@@ -41,6 +41,11 @@ impl ConnSocket {
         Self(fd)
     }
 
+    /// The descriptor, for calls made while the connection is known to be open.
+    pub(crate) fn fd(self) -> RawFd {
+        self.0
+    }
+
     /// Bytes a write would be accepted right now without blocking, estimated from the send buffer's
     /// size and what is still queued in it; `None` when the kernel will not say.
     pub(crate) fn room(self) -> Option<usize> {

@@ -1,0 +1,129 @@
+//! The chunk path's reads: how big the next chunk is, given the room in the socket, and positioned
+//! reads that take cached pages on the worker and leave waiting for the disk to the blocking pool.
+
+use std::fs::File;
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+use rustix::io::{Errno, IoSliceMut, ReadWriteFlags};
+
+/// A chunk that fits actix's initial 8 KiB connection write buffer beside a response head, so it
+/// never makes that buffer grow: what a stalled listener can leave behind.
+pub(crate) const SMALL_CHUNK: usize = 3 * 1024;
+/// The smallest large chunk: above actix's 128 KiB write-buffer retention limit, so the buffer that
+/// held it is released as soon as the socket has taken it all, instead of staying with the
+/// connection.
+pub(crate) const LARGE_CHUNK_MIN: usize = 136 * 1024;
+/// The largest chunk read at once.
+pub(crate) const LARGE_CHUNK_MAX: usize = 512 * 1024;
+/// The chunk size when the socket cannot be asked (in-process tests, other platforms).
+pub(crate) const FALLBACK_CHUNK: usize = 64 * 1024;
+
+/// How many bytes to read next, given what is left to send and the room in the socket.
+///
+/// Chunk sizes between [`SMALL_CHUNK`] and [`LARGE_CHUNK_MIN`] would grow actix's write buffer and
+/// keep it grown for the life of the connection, so they are used only when a whole short response
+/// fits the socket at once. A large chunk is used only when the socket will take it whole.
+pub(crate) fn chunk_len(remaining: u64, room: Option<usize>) -> usize {
+    let remaining = usize::try_from(remaining).unwrap_or(usize::MAX);
+    let Some(room) = room else {
+        return remaining.min(FALLBACK_CHUNK);
+    };
+    if remaining <= SMALL_CHUNK || (remaining < LARGE_CHUNK_MIN && remaining <= room) {
+        remaining
+    } else if room >= LARGE_CHUNK_MIN && remaining >= LARGE_CHUNK_MIN {
+        remaining.min(room).min(LARGE_CHUNK_MAX)
+    } else {
+        SMALL_CHUNK
+    }
+}
+
+/// Reads up to `len` bytes at `offset` if they are in the page cache; `Ok(None)` if that would block.
+pub(crate) fn read_cached(file: &File, offset: u64, len: usize) -> io::Result<Option<Bytes>> {
+    let mut buf = BytesMut::zeroed(len);
+    match rustix::io::preadv2(
+        file,
+        &mut [IoSliceMut::new(&mut buf)],
+        offset,
+        ReadWriteFlags::NOWAIT,
+    ) {
+        Ok(n) => {
+            buf.truncate(n);
+            Ok(Some(buf.freeze()))
+        }
+        // Not cached, or a filesystem without RWF_NOWAIT: take the blocking path.
+        Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Whether the page holding `offset` is in the page cache: a one-byte read that may not block.
+pub(crate) fn page_cached(file: &File, offset: u64) -> io::Result<bool> {
+    let mut byte = [0u8; 1];
+    match rustix::io::preadv2(
+        file,
+        &mut [IoSliceMut::new(&mut byte)],
+        offset,
+        ReadWriteFlags::NOWAIT,
+    ) {
+        Ok(_) => Ok(true),
+        Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Reads up to `len` bytes at `offset`, waiting for the disk if need be.
+pub(crate) fn read_blocking(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+    let mut buf = BytesMut::zeroed(len);
+    let n = rustix::io::pread(file, &mut buf[..], offset)?;
+    buf.truncate(n);
+    Ok(buf.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K: usize = 1024;
+
+    #[test]
+    fn chunks_are_small_or_large_never_in_between_unless_a_short_response_fits_whole() {
+        let table: &[(u64, Option<usize>, usize)] = &[
+            // (remaining, room, chunk)
+            (100, Some(0), 100),
+            (3 * K as u64, Some(0), 3 * K),
+            (64 * K as u64, Some(1024 * K), 64 * K), // a 64 KiB range into an empty socket: one write
+            (64 * K as u64, Some(32 * K), SMALL_CHUNK), // would not fit: stay small
+            (50_000_000, Some(4096 * K), LARGE_CHUNK_MAX),
+            (50_000_000, Some(200 * K), 200 * K),
+            (50_000_000, Some(135 * K), SMALL_CHUNK), // mid-size room: small, not mid-size
+            (50_000_000, Some(0), SMALL_CHUNK),       // full socket: a small probe
+            (150 * K as u64, Some(4096 * K), 150 * K),
+            (50_000_000, None, FALLBACK_CHUNK),
+            (10, None, 10),
+        ];
+        for &(remaining, room, want) in table {
+            assert_eq!(
+                chunk_len(remaining, room),
+                want,
+                "remaining {remaining}, room {room:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// A chunk is never empty, never beyond what is left, and never in the band that makes
+        /// actix keep a grown write buffer unless it is the whole rest of a response that fits.
+        #[test]
+        fn chunk_sizes_stay_in_their_bands(remaining in 1u64..100_000_000, room in proptest::option::of(0usize..8_000_000)) {
+            let n = chunk_len(remaining, room);
+            proptest::prop_assert!(n >= 1 && n as u64 <= remaining);
+            if let Some(room) = room {
+                let whole_fit = n as u64 == remaining && n <= room;
+                proptest::prop_assert!(n <= SMALL_CHUNK || n >= LARGE_CHUNK_MIN || whole_fit);
+                proptest::prop_assert!(n <= SMALL_CHUNK || n <= room);
+                proptest::prop_assert!(n <= LARGE_CHUNK_MAX.max(SMALL_CHUNK));
+            }
+        }
+    }
+}
