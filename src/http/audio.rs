@@ -5,7 +5,8 @@
 //! - the file is opened on the blocking pool, and only if it is still a regular file;
 //! - the `Range` header is planned first (see `stream::range`): malformed ones and empty files get
 //!   the whole file, several ranges a `multipart/byteranges` answer;
-//! - `HEAD` never reads the file (`NamedFile` would poll its whole body and discard it);
+//! - `HEAD` never reads the file (`NamedFile` would poll its whole body and discard it): the body
+//!   is dropped unpolled by `http::head_without_body`;
 //! - past `--max-streams` concurrent streams, a request gets 503 with `Retry-After` at once;
 //! - the `Content-Type` comes from the library (`.m4a` is `audio/mp4`, which browsers accept);
 //! - the bytes go out through the pump: with `sendfile(2)` on plain-TCP HTTP/1.x connections,
@@ -23,7 +24,7 @@ use actix_web::http::header::{self, ContentRangeSpec, HeaderValue};
 use actix_web::http::{Method, StatusCode, Version};
 use actix_web::{HttpResponse, web};
 
-use super::body::{HeadBody, PumpBody};
+use super::body::PumpBody;
 use super::error::Error;
 use crate::library::Library;
 use crate::state::AppState;
@@ -90,9 +91,14 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
     let named = NamedFile::from_file(file, &path)?
         .set_content_type(mime.parse().unwrap_or(mime_guess::mime::STAR_STAR));
     let mut res = named.into_response(req.request());
+    if *req.method() == Method::HEAD {
+        // Range is defined for GET only (RFC 9110 §14.2): NamedFile's 200 head, its body dropped
+        // unread by `http::head_without_body`.
+        return Ok(res);
+    }
 
     let segments = match (answer(&res), plan) {
-        (Answer::Keep, _) => return Ok(head_or(req, res)),
+        (Answer::Keep, _) => return Ok(res),
         (Answer::Part(_), Plan::Parts(parts)) => {
             let multipart = Multipart::new(&parts, len, &mime);
             let headers = res.headers_mut();
@@ -109,10 +115,6 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         }],
         (Answer::Whole(len), _) => vec![Segment::File { offset: 0, len }],
     };
-    if *req.method() == Method::HEAD {
-        let size = segments.iter().map(Segment::len).sum();
-        return Ok(res.map_body(|_, _| HeadBody(BodySize::Sized(size)).boxed()));
-    }
     let socket = req.conn_data::<ConnSocket>().copied();
     let delivery = match socket {
         // sendfile writes around actix: only where actix speaks HTTP/1 on that very socket.
@@ -169,15 +171,6 @@ fn answer(res: &HttpResponse) -> Answer {
         }
         _ => Answer::Keep,
     }
-}
-
-/// `res` as it is, or without its body for a `HEAD` request.
-fn head_or(req: &ServiceRequest, res: HttpResponse) -> HttpResponse {
-    if *req.method() == Method::HEAD {
-        let size = res.body().size();
-        return res.map_body(|_, _| HeadBody(size).boxed());
-    }
-    res
 }
 
 /// Looks `raw` up in the library: the track's file and `Content-Type`. On a miss, rescans once

@@ -1,5 +1,5 @@
-//! Audio response bodies for actix: the byte pump as a `MessageBody`, and the empty body of a
-//! `HEAD` answer that announces a length without reading anything.
+//! Response bodies for actix: the byte pump as a `MessageBody`, and the empty body of every `HEAD`
+//! answer.
 
 use std::io;
 use std::pin::Pin;
@@ -34,14 +34,15 @@ impl MessageBody for PumpBody {
     }
 }
 
-/// The body of a `HEAD` response: announces the size, sends nothing, reads nothing.
-pub(super) struct HeadBody(pub(super) BodySize);
+/// What a `HEAD` answer sends: nothing, reported as a stream so that actix writes the head's
+/// `Content-Length` as set and expects no bytes (see `http::head_without_body`).
+pub(super) struct EmptyStream;
 
-impl MessageBody for HeadBody {
+impl MessageBody for EmptyStream {
     type Error = std::convert::Infallible;
 
     fn size(&self) -> BodySize {
-        self.0
+        BodySize::Stream
     }
 
     fn poll_next(

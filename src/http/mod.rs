@@ -6,6 +6,7 @@ mod art;
 mod assets;
 mod audio;
 mod body;
+
 mod conditional;
 mod error;
 mod events;
@@ -14,10 +15,13 @@ mod server;
 
 use std::sync::Arc;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, Route, guard, middleware, web};
 
+use self::body::EmptyStream;
 use self::error::Error;
 pub use self::pages::PRELOAD_METADATA_UP_TO;
 pub use self::server::start;
@@ -40,6 +44,7 @@ use crate::state::AppState;
 pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let all = web::scope("")
+            .wrap(middleware::from_fn(head_without_body))
             .wrap(middleware::from_fn(limit_request_head))
             .service(resource("/").route(get_or_head().to(pages::index)))
             .service(resource("/api/tracks").route(get_or_head().to(pages::tracks)))
@@ -75,6 +80,34 @@ async fn limit_request_head(
         return Ok(req.error_response(Error::HeadTooLarge));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Gives every `HEAD` answer an empty body that states its length in the head.
+///
+/// actix-http decides whether to write a body from the *last request it decoded*: with pipelined
+/// requests (`HEAD` then `GET` sent together), the `HEAD` answer's body was written, or expected and
+/// missing, and the connection broke. An empty body that reports a stream, with chunking off and
+/// an explicit `Content-Length`, is right whichever way that flag points.
+async fn head_without_body(
+    req: ServiceRequest,
+    next: middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let head = req.method() == Method::HEAD;
+    let res = next.call(req).await?;
+    if !head {
+        return Ok(res.map_into_boxed_body());
+    }
+    Ok(res.map_body(|head, body| {
+        // A 304 describes no body of its own (RFC 9110 §15.4.5): no length to state.
+        if let (BodySize::Sized(len), false) =
+            (body.size(), head.status == StatusCode::NOT_MODIFIED)
+        {
+            head.no_chunking(true);
+            head.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        EmptyStream.boxed()
+    }))
 }
 
 /// A resource whose unmatched methods get 405 with `Allow`.

@@ -210,3 +210,87 @@ pub fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<Part> {
             .unwrap_or_else(|| panic!("no boundary after part {content_range}"));
     }
 }
+
+/// One kept-alive HTTP/1.1 connection that reads responses one by one, by their `Content-Length`.
+pub struct Conn {
+    stream: TcpStream,
+    received: Vec<u8>,
+}
+
+impl Conn {
+    /// Connects to `addr`.
+    pub async fn open(addr: SocketAddr) -> Self {
+        Self::from(TcpStream::connect(addr).await.unwrap())
+    }
+
+    /// Sends raw request bytes (several requests at once to pipeline them).
+    pub async fn send(&mut self, request: &[u8]) {
+        self.stream.write_all(request).await.unwrap();
+    }
+
+    /// Reads the next response: its head, then exactly `Content-Length` body bytes (none for a
+    /// `HEAD` request, which `head_only` says), bounded to 20 s.
+    pub async fn response(&mut self, head_only: bool) -> RawResponse {
+        tokio::time::timeout(Duration::from_secs(20), self.next(head_only))
+            .await
+            .expect("a response within 20 s")
+    }
+
+    async fn next(&mut self, head_only: bool) -> RawResponse {
+        let end = loop {
+            if let Some(end) = head_end(&self.received) {
+                break end;
+            }
+            self.fill().await;
+        };
+        let head = String::from_utf8_lossy(&self.received[..end - 4]).into_owned();
+        let mut response = RawResponse {
+            status: head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .expect("status"),
+            head,
+            body: Vec::new(),
+        };
+        assert!(
+            response.header("transfer-encoding").is_none(),
+            "chunked: {}",
+            response.head
+        );
+        let len: usize = match (head_only, response.header("content-length")) {
+            (true, _) | (false, None) => 0,
+            (false, Some(len)) => len.parse().unwrap(),
+        };
+        while self.received.len() < end + len {
+            self.fill().await;
+        }
+        response.body = self.received[end..end + len].to_vec();
+        self.received.drain(..end + len);
+        response
+    }
+
+    async fn fill(&mut self) {
+        self.received.reserve(64 * 1024);
+        let n = self.stream.read_buf(&mut self.received).await.unwrap();
+        assert!(n > 0, "connection closed mid-response");
+    }
+
+    /// Whether the server has closed the connection (reads nothing more within a second).
+    pub async fn closed(&mut self) -> bool {
+        let mut buf = [0u8; 1];
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), self.stream.read(&mut buf)).await,
+            Ok(Ok(0) | Err(_))
+        )
+    }
+}
+
+impl From<TcpStream> for Conn {
+    fn from(stream: TcpStream) -> Self {
+        Self {
+            stream,
+            received: Vec::new(),
+        }
+    }
+}
