@@ -82,15 +82,20 @@ fn env_vars_configure_like_flags() {
 
 /// Starts the binary on a free port serving `dir`; returns it once it accepts connections.
 fn spawn_server(dir: &std::path::Path) -> (std::process::Child, u16) {
-    spawn_logging_to(dir, Stdio::null())
+    spawn_logging_to(dir, Stdio::null(), &[])
 }
 
-/// Like [`spawn_server`], with the log (stderr, level `info`) sent to `log`.
-fn spawn_logging_to(dir: &std::path::Path, log: Stdio) -> (std::process::Child, u16) {
+/// Like [`spawn_server`], with the log (stderr, level `info`) sent to `log`, and more flags.
+fn spawn_logging_to(
+    dir: &std::path::Path,
+    log: Stdio,
+    flags: &[&str],
+) -> (std::process::Child, u16) {
     let port = testkit::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
         .args(["--port", &port.to_string(), "--audio-dir"])
         .arg(dir)
+        .args(flags)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log)
@@ -183,7 +188,7 @@ fn start_up_answers_at_once_while_the_scan_reports_progress_and_a_summary() {
     }
     // A file lofty needs seconds to give up on: every byte looks like the start of an MP3 frame.
     std::fs::write(dir.path().join("slow.mp3"), vec![0xFF; 8 * 1024 * 1024]).unwrap();
-    let (mut child, port) = spawn_logging_to(dir.path(), Stdio::piped());
+    let (mut child, port) = spawn_logging_to(dir.path(), Stdio::piped(), &[]);
     let (log_tx, log_rx) = std::sync::mpsc::channel();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
@@ -235,4 +240,74 @@ fn start_up_answers_at_once_while_the_scan_reports_progress_and_a_summary() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn a_fifo_or_a_folder_in_a_tracks_place_is_404_and_holds_up_no_one_even_with_one_worker() {
+    use std::io::{Read as _, Write as _};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let big = testkit::noise_wav(600.0, 3); // 9.6 MB
+    std::fs::write(dir.path().join("big.wav"), &big).unwrap();
+    for name in ["fifo.wav", "folder.wav"] {
+        std::fs::write(dir.path().join(name), testkit::noise_wav(0.5, 4)).unwrap();
+    }
+    let (mut child, port) = spawn_logging_to(dir.path(), Stdio::null(), &["--workers", "1"]);
+    // A listener takes the first bytes of a long track, then pauses.
+    let mut listener = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    listener
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    listener
+        .write_all(b"GET /audio/big HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut received = vec![0u8; 4096];
+    listener.read_exact(&mut received).unwrap();
+
+    // Between scans, one track becomes a FIFO (opening it for reading would wait for a writer
+    // forever) and another a folder.
+    let fifo = dir.path().join("fifo.wav");
+    std::fs::remove_file(&fifo).unwrap();
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let folder = dir.path().join("folder.wav");
+    std::fs::remove_file(&folder).unwrap();
+    std::fs::create_dir(&folder).unwrap();
+    for path in [
+        "/audio/fifo",
+        "/audio/folder",
+        "/audio/fifo",
+        "/audio/folder",
+    ] {
+        let asked = Instant::now();
+        let (status, _) = http_get(port, path);
+        assert!(status.contains(" 404 "), "{path}: {status}");
+        assert!(
+            asked.elapsed() < Duration::from_secs(3),
+            "{path} took {:?}",
+            asked.elapsed()
+        );
+    }
+    let (status, body) = http_get(port, "/api/stats");
+    assert!(
+        status.contains(" 200 ") && body.contains("active_streams"),
+        "{status}"
+    );
+
+    // The paused listener resumes and gets the rest, every byte the file's.
+    let head = testkit::head_end(&received).expect("the head came first");
+    let mut body = received.split_off(head);
+    while body.len() < big.len() {
+        let mut chunk = vec![0u8; 256 * 1024];
+        let n = listener.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed after {} bytes", body.len());
+        body.extend_from_slice(&chunk[..n]);
+    }
+    assert!(body == big, "the listener's bytes differ from the file");
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(10)), Some(0));
 }

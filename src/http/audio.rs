@@ -2,7 +2,7 @@
 //! preconditions, `If-Range`, ranges and headers, and this module closing the gaps it leaves:
 //!
 //! - names resolve only by lookup in the scanned library (a `%2F` can never become a separator);
-//! - the file is opened on the blocking pool, and only if it is still a regular file;
+//! - the file is opened only if it is still a regular file, and never by waiting on a worker;
 //! - the `Range` header is planned first (see `stream::range`): malformed ones and empty files get
 //!   the whole file, several ranges a `multipart/byteranges` answer;
 //! - `HEAD` never reads the file (`NamedFile` would poll its whole body and discard it): the body
@@ -12,8 +12,9 @@
 //! - the bytes go out through the pump: with `sendfile(2)` on plain-TCP HTTP/1.x connections,
 //!   in chunks otherwise; counted in the stats.
 
+use std::fs::{File, Metadata};
 use std::ops::RangeInclusive;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +34,9 @@ use crate::stream::{ConnSocket, Delivery, Multipart, Pump, Segment};
 
 /// The route pattern; `name` may contain `/` (tracks in subfolders).
 pub(super) const ROUTE: &str = "/audio/{name:.*}";
+
+/// How long opening a track may wait on the storage before the request gets 503.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How stale the track list may be before a request for an unknown name triggers a rescan.
 const RESCAN_ON_MISS_AFTER: Duration = Duration::from_secs(1);
@@ -60,13 +64,7 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         return Err(Error::Busy);
     }
 
-    // Opening can block (a cold disk, a stalled network mount, a FIFO): not on a worker.
-    let library = Arc::clone(&state.library);
-    let opened = path.clone();
-    let (file, metadata) = web::block(move || library.open_track(&opened))
-        .await
-        .map_err(|err| Error::Io(std::io::Error::other(err)))?
-        .map_err(Error::from_open)?;
+    let (file, metadata) = open(&state, &path).await?;
     let len = metadata.len();
 
     let ranges = range::parse(req.headers().get(header::RANGE).map(HeaderValue::as_bytes));
@@ -139,6 +137,22 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
             .insert(header::CONTENT_LENGTH, HeaderValue::from(pump.len()));
     }
     Ok(res.map_body(|_, _| PumpBody(pump).boxed()))
+}
+
+/// Opens the track's file: here if that needs no waiting on the storage (the usual case), else on
+/// the blocking pool, bounded by [`OPEN_TIMEOUT`] so a stalled mount answers 503, not never.
+async fn open(state: &AppState, path: &Path) -> Result<(File, Metadata), Error> {
+    if let Some(opened) = state.library.open_track_cached(path) {
+        return opened.map_err(Error::from_open);
+    }
+    let library = Arc::clone(&state.library);
+    let path = path.to_owned();
+    let opening = web::block(move || library.open_track(&path));
+    actix_web::rt::time::timeout(OPEN_TIMEOUT, opening)
+        .await
+        .map_err(|_| Error::StorageStalled)?
+        .map_err(|err| Error::Io(std::io::Error::other(err)))?
+        .map_err(Error::from_open)
 }
 
 /// What `NamedFile` decided, read from its typed status and `Content-Range`.

@@ -20,6 +20,9 @@ pub enum Error {
     /// The configured cap on concurrent streams or viewers is reached.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
+    /// The storage did not answer in time (a stalled network mount).
+    #[error("the music storage is not answering; try again in a few seconds")]
+    StorageStalled,
     /// Reading a file failed for a reason other than its absence.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
@@ -46,7 +49,7 @@ impl ResponseError for Error {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::StorageStalled => StatusCode::SERVICE_UNAVAILABLE,
             Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Io(_) | Self::Template(_) | Self::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -54,20 +57,24 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() && !matches!(self, Self::Busy) {
-            log::error!("{self}");
+        match self {
+            Self::Busy => {}
+            Self::StorageStalled => log::warn!("{self}"),
+            _ if status.is_server_error() => log::error!("{self}"),
+            _ => {}
         }
         let mut res = HttpResponse::build(status);
         match self {
             Self::MethodNotAllowed => {
                 res.insert_header((header::ALLOW, "GET, HEAD"));
             }
-            Self::Busy => {
+            Self::Busy | Self::StorageStalled => {
                 res.insert_header((header::RETRY_AFTER, "5"));
             }
             _ => {}
         }
-        let body = if status.is_server_error() && !matches!(self, Self::Busy) {
+        let body = if status.is_server_error() && !matches!(self, Self::Busy | Self::StorageStalled)
+        {
             // Details stay in the log; the client learns only that it was not its fault.
             "internal server error\n".to_owned()
         } else {

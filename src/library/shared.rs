@@ -85,6 +85,11 @@ impl SharedLibrary {
         self.storage.open(path)
     }
 
+    /// [`SharedLibrary::open_track`] if it needs no waiting on the storage; `None` otherwise.
+    pub fn open_track_cached(&self, path: &Path) -> Option<io::Result<(File, fs::Metadata)>> {
+        self.storage.open_cached(path)
+    }
+
     /// Reads `artwork` now; `None` if it has gone, grown too big, or is not an image. May block.
     pub fn cover(&self, artwork: &Artwork) -> Option<Image> {
         if artwork.embedded {

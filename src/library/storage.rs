@@ -23,6 +23,13 @@ pub(crate) trait Storage: fmt::Debug + Send + Sync {
     /// Opens one listed file for reading, with its metadata as of now. A file that has gone, or
     /// that is no longer a regular file (replaced by a folder, a FIFO, a device), is `NotFound`.
     fn open(&self, path: &Path) -> io::Result<(File, fs::Metadata)>;
+
+    /// [`Storage::open`] if it can be done without waiting on the storage, else `None` (then the
+    /// caller opens on a blocking thread). Never waits; by default always `None`.
+    fn open_cached(&self, path: &Path) -> Option<io::Result<(File, fs::Metadata)>> {
+        let _ = path;
+        None
+    }
 }
 
 /// A folder on a local (or mounted) filesystem: the default, `--audio-dir`.
@@ -55,15 +62,35 @@ impl Storage for LocalFolder {
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(path)?;
-        let metadata = file.metadata()?;
-        if !metadata.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("{} is no longer a regular file", path.display()),
-            ));
-        }
-        Ok((file, metadata))
+        regular(file, path)
     }
+
+    /// `openat2(RESOLVE_CACHED)` (Linux 5.12+) fails with `EAGAIN` instead of doing any I/O for
+    /// the lookup: a path whose every component is in the kernel's cache (the usual case, and the
+    /// only one a worker thread may take) opens here; a cold or stalled mount goes to the pool.
+    fn open_cached(&self, path: &Path) -> Option<io::Result<(File, fs::Metadata)>> {
+        use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
+        use rustix::io::Errno;
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        match rustix::fs::openat2(CWD, path, flags, Mode::empty(), ResolveFlags::CACHED) {
+            Ok(fd) => Some(regular(File::from(fd), path)),
+            // Needs I/O, or a kernel (or sandbox) without openat2.
+            Err(Errno::AGAIN | Errno::NOSYS | Errno::INVAL | Errno::PERM) => None,
+            Err(err) => Some(Err(err.into())),
+        }
+    }
+}
+
+/// `file` with its metadata, if it is a regular file; anything else is `NotFound`.
+fn regular(file: File, path: &Path) -> io::Result<(File, fs::Metadata)> {
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{} is no longer a regular file", path.display()),
+        ));
+    }
+    Ok((file, metadata))
 }
 
 #[cfg(test)]
@@ -86,8 +113,18 @@ mod tests {
             rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
         )
         .unwrap();
+        let (_, metadata) = folder
+            .open_cached(&dir.path().join("a.mp3"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(metadata.len(), 3, "a cached lookup opens at once");
         for name in ["d.mp3", "f.mp3", "missing.mp3"] {
             let err = folder.open(&dir.path().join(name)).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::NotFound, "{name}: {err}");
+            let err = folder
+                .open_cached(&dir.path().join(name))
+                .unwrap()
+                .unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::NotFound, "{name}: {err}");
         }
     }
