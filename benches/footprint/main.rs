@@ -6,7 +6,7 @@
 //! Every loop is bounded in time and count; all traffic stays on loopback.
 //!
 //! `FOOTPRINT_QUICK=1` shortens every phase (for a smoke run); `FOOTPRINT_ONLY=ours` skips nginx;
-//! `FOOTPRINT_SCENARIOS=idle,paused,slow,ranges,full,sse,soak` runs only those;
+//! `FOOTPRINT_SCENARIOS=idle,paused,steady,ranges,wrk,full,sse,soak` runs only those;
 //! `FOOTPRINT_SOAK_SECS` sets the soak's length (default 120 s).
 //!
 //! This file runs the phases and prints the table; `servers.rs` starts and measures the servers,
@@ -64,7 +64,8 @@ fn main() {
 struct Phases {
     quick: bool,
     settle: Duration,
-    slow: Duration,
+    steady: Duration,
+    wrk: Duration,
     ranges: Duration,
     full: Duration,
     sse: Duration,
@@ -76,7 +77,8 @@ impl Phases {
         Self {
             quick,
             settle: s(3),
-            slow: s(20),
+            steady: s(30),
+            wrk: s(10),
             ranges: s(15),
             full: s(10),
             sse: s(15),
@@ -139,23 +141,28 @@ async fn run_all(
             &format!("{clients} paused: RSS per stream (KiB)"),
             peak.saturating_sub(idle) as f64 / clients as f64,
         );
+        let kernel_per_stream = kernel_peak.saturating_sub(kernel) as f64 / clients as f64;
         row(
             &format!("{clients} paused: kernel TCP memory per stream (KiB)"),
-            kernel_peak.saturating_sub(kernel) as f64 / clients as f64,
+            kernel_per_stream,
+        );
+        row(
+            &format!("{clients} paused: total memory per stream, RSS + kernel (KiB)"),
+            peak.saturating_sub(idle) as f64 / clients as f64 + kernel_per_stream,
         );
     }
-    for clients in [100, 1000].into_iter().filter(|_| enabled("slow")) {
+    for clients in [100, 1000].into_iter().filter(|_| enabled("steady")) {
         let (server, idle) = fresh().await;
-        let (peak, errors) = slow(&server, clients, phases.slow).await;
+        let (peak, errors) = steady(&server, clients, phases.steady).await;
         row(
-            &format!("{clients} slow (32 KB/s): peak RSS (KiB)"),
+            &format!("{clients} steady (320 KB/s): peak RSS (KiB)"),
             peak as f64,
         );
         row(
-            &format!("{clients} slow: RSS per stream (KiB)"),
+            &format!("{clients} steady: RSS per stream (KiB)"),
             peak.saturating_sub(idle) as f64 / clients as f64,
         );
-        row(&format!("{clients} slow: errors"), errors as f64);
+        row(&format!("{clients} steady: errors"), errors as f64);
     }
     if enabled("ranges") || enabled("full") {
         let (server, idle) = fresh().await;
@@ -164,6 +171,17 @@ async fn run_all(
             row("64 KiB ranges, 100 conns: req/s", rps);
             row("64 KiB ranges: mismatches", mismatches as f64);
             row("64 KiB ranges: errors", errors as f64);
+        }
+        if enabled("wrk") && servers::wrk_binary().is_some() {
+            let cpu_before = server.cpu_secs();
+            let (rps, requests, errors) = wrk_ranges(&server, track.len(), phases.wrk);
+            let cpu = server.cpu_secs() - cpu_before;
+            row("64 KiB ranges, wrk -t2 -c100: req/s", rps);
+            row(
+                "wrk: server CPU ms per 1000 requests",
+                cpu * 1e6 / requests.max(1) as f64,
+            );
+            row("wrk: socket errors and 4xx/5xx answers", errors as f64);
         }
         if enabled("full") {
             let cpu_before = server.cpu_secs();

@@ -144,7 +144,7 @@ pub async fn paused(server: &Server, clients: usize, settle: Duration) -> (u64, 
 }
 
 /// `clients` listeners read the track at 32 KB/s for `duration`. Returns (peak RSS, errors).
-pub async fn slow(server: &Server, clients: usize, duration: Duration) -> (u64, u64) {
+pub async fn steady(server: &Server, clients: usize, duration: Duration) -> (u64, u64) {
     let errors = Arc::new(AtomicU64::new(0));
     let running = Arc::new(AtomicBool::new(true));
     let sampler = sample_peak(server, Arc::clone(&running));
@@ -165,11 +165,11 @@ pub async fn slow(server: &Server, clients: usize, duration: Duration) -> (u64, 
                 if status != 200 {
                     return Err(std::io::ErrorKind::InvalidData.into());
                 }
-                let mut buf = vec![0u8; 8 * 1024];
+                let mut buf = vec![0u8; 80 * 1000];
                 let mut tick = tokio::time::interval(Duration::from_millis(250));
                 while Instant::now() < end {
                     tick.tick().await;
-                    reader.read_exact(&mut buf).await?; // 8 KB every 250 ms = 32 KB/s
+                    reader.read_exact(&mut buf).await?; // 80 KB every 250 ms = 320 KB/s
                 }
                 Ok(())
             }
@@ -182,6 +182,61 @@ pub async fn slow(server: &Server, clients: usize, duration: Duration) -> (u64, 
     while tasks.join_next().await.is_some() {}
     running.store(false, Ordering::Relaxed);
     (sampler.join().unwrap(), errors.load(Ordering::Relaxed))
+}
+
+/// wrk (`-t2 -c100`) asks for random 64 KiB ranges of `/audio/bench` for `duration`: the request
+/// rate a server-bound client sees. Returns (requests/s, requests, socket errors and 4xx/5xx);
+/// bytes are not checked here (the `ranges` scenario does that).
+pub fn wrk_ranges(server: &Server, len: usize, duration: Duration) -> (f64, u64, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("ranges.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "math.randomseed(7)\n\
+             request = function()\n\
+               local first = math.random(0, {last})\n\
+               return wrk.format(\"GET\", \"/audio/bench\", {{ [\"Range\"] = \"bytes=\" .. first .. \"-\" .. (first + {span}) }})\n\
+             end\n",
+            last = len as u64 - RANGE_BYTES,
+            span = RANGE_BYTES - 1,
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(crate::servers::wrk_binary().unwrap())
+        .args(["-t2", "-c100", &format!("-d{}s", duration.as_secs().max(1))])
+        .arg("-s")
+        .arg(&script)
+        .arg(format!("http://{}/audio/bench", server.addr))
+        .output()
+        .expect("wrk runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let number = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    let requests = text
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    let socket_errors: u64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+        .map(|v| {
+            v.split(',')
+                .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    let non_2xx = number("Non-2xx or 3xx responses:").unwrap_or(0.0) as u64;
+    (
+        number("Requests/sec:").unwrap_or(0.0),
+        requests,
+        socket_errors + non_2xx,
+    )
 }
 
 /// 100 keep-alive connections request random 64 KiB ranges; every byte is compared with the file.

@@ -151,6 +151,14 @@ impl Drop for Server {
 }
 
 /// A `/proc/<pid>/status` figure (`"VmRSS:"`, `"RssAnon:"`) summed over `pids`, KiB.
+/// wrk, the HTTP load generator (Debian package `wrk`), if installed.
+pub fn wrk_binary() -> Option<PathBuf> {
+    ["/usr/bin/wrk", "/usr/local/bin/wrk"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
 pub fn nginx_binary() -> Option<PathBuf> {
     ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .into_iter()

@@ -57,8 +57,30 @@ pub(crate) fn read_cached(file: &File, offset: u64, len: usize) -> io::Result<Op
     }
 }
 
-/// Whether the page holding `offset` is in the page cache: a one-byte read that may not block.
-pub(crate) fn page_cached(file: &File, offset: u64) -> io::Result<bool> {
+/// The byte at `offset`, read only if its page is in the page cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CachedByte {
+    /// The byte, as a chunk that needs no allocation.
+    Byte(Bytes),
+    /// `offset` is at or past the end of the file.
+    End,
+    /// Reading it would wait for the disk.
+    NotCached,
+}
+
+/// Reads the byte at `offset` if its page is cached: tells whether a `sendfile` from there would
+/// start without waiting, and is the one byte a full socket gets.
+pub(crate) fn cached_byte(file: &File, offset: u64) -> io::Result<CachedByte> {
+    /// Every byte value, so that a one-byte chunk is a static slice, not an allocation.
+    static EVERY_BYTE: [u8; 256] = {
+        let mut all = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            all[i] = i as u8;
+            i += 1;
+        }
+        all
+    };
     let mut byte = [0u8; 1];
     match rustix::io::preadv2(
         file,
@@ -66,8 +88,14 @@ pub(crate) fn page_cached(file: &File, offset: u64) -> io::Result<bool> {
         offset,
         ReadWriteFlags::NOWAIT,
     ) {
-        Ok(_) => Ok(true),
-        Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(false),
+        Ok(0) => Ok(CachedByte::End),
+        Ok(_) => {
+            let at = usize::from(byte[0]);
+            Ok(CachedByte::Byte(Bytes::from_static(&EVERY_BYTE[at..=at])))
+        }
+        Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => {
+            Ok(CachedByte::NotCached)
+        }
         Err(err) => Err(err.into()),
     }
 }

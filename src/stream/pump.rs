@@ -29,7 +29,7 @@ use tokio::task::JoinHandle;
 
 use std::os::fd::AsRawFd as _;
 
-use super::chunks::{chunk_len, page_cached, read_blocking, read_cached};
+use super::chunks::{CachedByte, cached_byte, chunk_len, read_blocking, read_cached};
 use super::socket::ConnSocket;
 use super::watchdog::{Watch, Watchdog};
 use crate::stats::{ActiveGuard, Counters};
@@ -154,7 +154,7 @@ impl Pump {
                         }
                         return self.one_byte(cx);
                     }
-                    Err(err) => return Poll::Ready(Some(Err(err))),
+                    Err(err) => return client_gone_or(err),
                 },
                 Poll::Pending => {
                     self.pending = Some(Pending::Send(send));
@@ -186,7 +186,7 @@ impl Pump {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            if !page_cached(&self.file, offset)? {
+            if cached_byte(&self.file, offset)? == CachedByte::NotCached {
                 // The disk, not the socket, would make the call wait: wait on the blocking pool,
                 // with a descriptor of its own in case the connection closes meanwhile.
                 let (file, fd) = (Arc::clone(&self.file), socket.duplicate()?);
@@ -204,7 +204,7 @@ impl Pump {
                     self.start_watching(socket);
                     return self.one_byte(cx);
                 }
-                Err(err) => return Poll::Ready(Some(Err(err))),
+                Err(err) => return client_gone_or(err),
             }
         }
     }
@@ -225,10 +225,14 @@ impl Pump {
     /// A full socket on the sendfile path: the file's next byte goes through the HTTP layer, which
     /// waits for the socket to drain before it writes it and polls the pump again.
     fn one_byte(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
-        let Some(Segment::File { offset, .. }) = self.segments.front() else {
+        let Some(&Segment::File { offset, .. }) = self.segments.front() else {
             unreachable!("a socket fills only while a file segment is being sent");
         };
-        self.read(cx, *offset, 1)
+        match cached_byte(&self.file, offset)? {
+            CachedByte::Byte(byte) => Poll::Ready(Some(self.deliver(Ok(byte)))),
+            CachedByte::End => Poll::Ready(Some(self.deliver(Ok(Bytes::new())))),
+            CachedByte::NotCached => self.read(cx, offset, 1),
+        }
     }
 
     fn read(
@@ -279,6 +283,16 @@ impl Pump {
         if self.watch.is_none() {
             self.watch = socket.duplicate().ok().map(|fd| self.watchdog.watch(fd));
         }
+    }
+}
+
+/// A sendfile error as the body's answer. A client that has gone (or a connection the send timeout
+/// shut down) just ends the body: actix finds the connection closed on its next read or write,
+/// as it would have on its own write, and nothing is logged as a server error.
+fn client_gone_or(err: io::Error) -> Poll<Option<io::Result<Bytes>>> {
+    match err.kind() {
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => Poll::Ready(None),
+        _ => Poll::Ready(Some(Err(err))),
     }
 }
 
