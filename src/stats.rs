@@ -18,6 +18,7 @@ pub struct Counters {
     active_streams: AtomicU64,
     sse_clients: AtomicU64,
     bytes_served: AtomicU64,
+    bytes_zero_copy: AtomicU64,
     bytes_in_flight: AtomicU64,
     streams_started: AtomicU64,
 }
@@ -34,9 +35,18 @@ impl Counters {
         ActiveGuard::new(Arc::clone(self), Gauge::SseClients)
     }
 
-    /// Adds audio body bytes handed to the connection.
-    pub fn add_bytes_served(&self, n: u64) {
+    /// Adds audio body bytes handed to the connection; `zero_copy` when they went from the page
+    /// cache to the socket with `sendfile(2)`, never through the process.
+    pub fn add_bytes_served(&self, n: u64, zero_copy: bool) {
         self.bytes_served.fetch_add(n, Ordering::Relaxed);
+        if zero_copy {
+            self.bytes_zero_copy.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Audio body bytes sent with `sendfile(2)` since start-up.
+    pub fn bytes_zero_copy(&self) -> u64 {
+        self.bytes_zero_copy.load(Ordering::Relaxed)
     }
 
     /// Records the bytes the server's sockets hold that their clients have not taken yet.
@@ -124,6 +134,8 @@ pub struct Snapshot {
     pub sse_clients: u64,
     /// Audio body bytes sent since start-up.
     pub bytes_served: u64,
+    /// Of those, bytes that went from the page cache to the socket without a copy (`sendfile`).
+    pub bytes_zero_copy: u64,
     /// Bytes sent to the network that listeners have not received yet (queued in the sockets of
     /// streams and live viewers; measured once a second).
     pub bytes_in_flight: u64,
@@ -172,6 +184,7 @@ impl Sampler {
             streams_started: self.counters.streams_started(),
             sse_clients: self.counters.sse_clients(),
             bytes_served: self.counters.bytes_served(),
+            bytes_zero_copy: self.counters.bytes_zero_copy(),
             bytes_in_flight: self.counters.bytes_in_flight(),
             uptime_secs: self.started.elapsed().as_secs(),
             seq: self.seq,
@@ -268,12 +281,13 @@ mod tests {
         assert!(first.virtual_bytes >= first.rss_bytes);
         assert_eq!(first.rss_per_stream_bytes, None);
         let _stream = counters.stream_started();
-        counters.add_bytes_served(4096);
+        counters.add_bytes_served(4096, true);
         let second = sampler.sample();
         assert_eq!(
             (second.seq, second.active_streams, second.bytes_served),
             (1, 1, 4096)
         );
+        assert_eq!(second.bytes_zero_copy, 4096);
         assert!(second.rss_per_stream_bytes.is_some());
     }
 

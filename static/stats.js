@@ -4,7 +4,7 @@
 import { bytes, duration } from "./format.js";
 
 const formats = {
-  rss_bytes: bytes, virtual_bytes: bytes, bytes_served: bytes, bytes_in_flight: bytes, uptime_secs: duration,
+  rss_bytes: bytes, virtual_bytes: bytes, bytes_served: bytes, bytes_zero_copy: bytes, bytes_in_flight: bytes, uptime_secs: duration,
   rss_per_stream_bytes: (v) => (v === null || v === undefined ? "–" : bytes(v)),
 };
 

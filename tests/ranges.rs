@@ -21,7 +21,7 @@ async fn every_range_case_returns_exact_bytes_on_get_and_ignores_range_on_head()
     let fixture = Fixture::new();
     let file = fixture.wav("track.wav", 1.0);
     let len = file.len() as u64;
-    let (app, _) = testkit::app(&fixture.config()).await;
+    let (app, state) = testkit::app(&fixture.config()).await;
     let cases = [
         (None, Expect::Full),
         (Some("bytes=0-1".to_owned()), Expect::Partial(0, 1)), // Safari's probe
@@ -123,6 +123,9 @@ async fn every_range_case_returns_exact_bytes_on_get_and_ignores_range_on_head()
             }
         }
     }
+    // In-process there is no socket: every byte went through the chunk path.
+    assert!(state.counters.bytes_served() > 0);
+    assert_eq!(state.counters.bytes_zero_copy(), 0);
 }
 
 #[actix_web::test]

@@ -143,6 +143,14 @@ async fn http_1_0_gets_the_whole_file_and_then_the_connection_closes() {
     assert!(res.head.starts_with("HTTP/1.0 200"), "{}", res.head);
     assert_exact(&res, &big, "HTTP/1.0");
     assert!(conn.closed().await, "an HTTP/1.0 connection stays open");
+    // The bytes went by sendfile (all but the odd byte handed over while the socket was full).
+    let counters = &server.state.counters;
+    let (served, zero_copy) = (counters.bytes_served(), counters.bytes_zero_copy());
+    assert_eq!(served, big.len() as u64);
+    assert!(
+        zero_copy >= served * 9 / 10,
+        "only {zero_copy} of {served} bytes by sendfile"
+    );
 }
 
 /// The invariant sendfile relies on: actix polls a body only once everything written before it

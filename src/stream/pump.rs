@@ -147,7 +147,7 @@ impl Pump {
             },
             Some(Pending::Send(mut send)) => match Pin::new(&mut send).poll(cx) {
                 Poll::Ready(done) => match joined(done) {
-                    Ok(sent) => self.advance(sent)?,
+                    Ok(sent) => self.advance(sent, true)?,
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                         if let Delivery::Sendfile(socket) = self.delivery {
                             self.start_watching(socket);
@@ -197,7 +197,7 @@ impl Pump {
             }
             match crate::sys::sendfile(socket.fd(), &self.file, offset, remaining) {
                 Ok(n) => {
-                    self.advance(n)?;
+                    self.advance(n, true)?;
                     sent += n as u64;
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
@@ -257,12 +257,13 @@ impl Pump {
     /// Takes a read of the front file segment into account and hands its bytes on.
     fn deliver(&mut self, read: io::Result<Bytes>) -> io::Result<Bytes> {
         let bytes = read?;
-        self.advance(bytes.len())?;
+        self.advance(bytes.len(), false)?;
         Ok(bytes)
     }
 
-    /// Moves the front file segment on by `n` bytes sent; none at all means the file shrank.
-    fn advance(&mut self, n: usize) -> io::Result<()> {
+    /// Moves the front file segment on by `n` bytes sent (with sendfile if `zero_copy`); none at
+    /// all means the file shrank.
+    fn advance(&mut self, n: usize, zero_copy: bool) -> io::Result<()> {
         let Some(Segment::File { offset, len }) = self.segments.front_mut() else {
             unreachable!("bytes are only sent from a file segment");
         };
@@ -274,7 +275,7 @@ impl Pump {
         }
         *offset += n as u64;
         *len -= n as u64;
-        self.counters.add_bytes_served(n as u64);
+        self.counters.add_bytes_served(n as u64, zero_copy);
         Ok(())
     }
 
