@@ -1,4 +1,4 @@
-//! The only `unsafe` in the crate: four system calls with no safe wrapper in a maintained crate, each
+//! The only `unsafe` in the crate: five calls with no safe wrapper in a maintained crate, each
 //! a measured win (see the README's benchmark):
 //! - [`send_queue`]: `getsockopt(SO_SNDBUF)` and `ioctl(TIOCOUTQ)`, so the byte pump can size chunks
 //!   by the room in a connection's socket;
@@ -6,7 +6,9 @@
 //! - [`dup_socket`]: borrows a connection's descriptor to duplicate it, so the send-timeout watchdog
 //!   holds its own handle to the socket it may have to shut down;
 //! - [`sendfile`]: borrows a connection's descriptor for `sendfile(2)`, so file bytes go from the
-//!   page cache to the socket without a copy through user space.
+//!   page cache to the socket without a copy through user space;
+//! - [`writable`]: registers a descriptor with tokio's reactor, so a pump whose socket is full
+//!   sleeps until it drains.
 #![allow(unsafe_code)]
 
 use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
@@ -42,6 +44,16 @@ pub fn sendfile(
         Some(&mut offset),
         count,
     )?)
+}
+
+/// `socket` registered with the current tokio reactor for write readiness.
+pub fn writable(socket: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+    // SAFETY: an `OwnedFd` keeps its descriptor open, and `as_raw_fd` returns the same number, for
+    // as long as it lives; the `AsyncFd` owns it until it is dropped.
+    unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(socket, tokio::io::Interest::WRITABLE)
+    }
+    .map_err(|err| err.into_parts().1)
 }
 
 /// `(send buffer size, bytes queued in it)` for the socket `fd`, or `None` if the kernel will not say.

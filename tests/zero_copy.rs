@@ -57,7 +57,7 @@ async fn server() -> (Fixture, TestServer, Vec<u8>, Vec<u8>) {
     let small = fixture.wav("small.wav", 1.0);
     let big = fixture.wav("big.wav", 200.0);
     let mut config = fixture.config();
-    config.send_buffer = Some(16 * 1024);
+    config.send_buffer = Some(64 * 1024);
     let server = TestServer::start(&config).await;
     (fixture, server, small, big)
 }

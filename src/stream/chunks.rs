@@ -57,30 +57,9 @@ pub(crate) fn read_cached(file: &File, offset: u64, len: usize) -> io::Result<Op
     }
 }
 
-/// The byte at `offset`, read only if its page is in the page cache.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum CachedByte {
-    /// The byte, as a chunk that needs no allocation.
-    Byte(Bytes),
-    /// `offset` is at or past the end of the file.
-    End,
-    /// Reading it would wait for the disk.
-    NotCached,
-}
-
-/// Reads the byte at `offset` if its page is cached: tells whether a `sendfile` from there would
-/// start without waiting, and is the one byte a full socket gets.
-pub(crate) fn cached_byte(file: &File, offset: u64) -> io::Result<CachedByte> {
-    /// Every byte value, so that a one-byte chunk is a static slice, not an allocation.
-    static EVERY_BYTE: [u8; 256] = {
-        let mut all = [0u8; 256];
-        let mut i = 0;
-        while i < 256 {
-            all[i] = i as u8;
-            i += 1;
-        }
-        all
-    };
+/// Whether the page holding `offset` is in the page cache (or `offset` is past the end): a
+/// one-byte read that may not block, so that a `sendfile` from there will not wait for the disk.
+pub(crate) fn page_cached(file: &File, offset: u64) -> io::Result<bool> {
     let mut byte = [0u8; 1];
     match rustix::io::preadv2(
         file,
@@ -88,14 +67,8 @@ pub(crate) fn cached_byte(file: &File, offset: u64) -> io::Result<CachedByte> {
         offset,
         ReadWriteFlags::NOWAIT,
     ) {
-        Ok(0) => Ok(CachedByte::End),
-        Ok(_) => {
-            let at = usize::from(byte[0]);
-            Ok(CachedByte::Byte(Bytes::from_static(&EVERY_BYTE[at..=at])))
-        }
-        Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => {
-            Ok(CachedByte::NotCached)
-        }
+        Ok(_) => Ok(true),
+        Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(false),
         Err(err) => Err(err.into()),
     }
 }

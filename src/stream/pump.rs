@@ -6,9 +6,10 @@
 //!   connection's socket with `sendfile(2)`, never through user space. This relies on actix-http
 //!   polling a body only once its write buffer is empty (`h1_write_buffer_size(1)`): every byte
 //!   written before (the head, a multipart header) is then already in the socket, so the file's
-//!   bytes land after it. When the socket is full, the pump hands actix the file's next byte as a
-//!   chunk: actix waits for the socket to drain, writes it, and polls again. A page that is not
-//!   cached is sent from the blocking pool, so a worker never waits for the disk.
+//!   bytes land after it. When the socket is full, the pump registers a descriptor of its own with
+//!   the reactor and sleeps until the socket drains, as nginx does; actix, seeing the body pending,
+//!   writes nothing meanwhile. A page that is not cached is sent from the blocking pool, so a worker
+//!   never waits for the disk.
 //! - **chunks** (anything else, such as in-process tests): positioned reads from the page cache on
 //!   the worker, sized by the socket's room (see `chunks`), copied by actix into its write buffer.
 //!
@@ -22,14 +23,15 @@ use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
+use tokio::io::unix::AsyncFd;
 use tokio::task::JoinHandle;
 
-use std::os::fd::AsRawFd as _;
+use std::os::fd::{AsRawFd as _, OwnedFd};
 
-use super::chunks::{CachedByte, cached_byte, chunk_len, read_blocking, read_cached};
+use super::chunks::{chunk_len, page_cached, read_blocking, read_cached};
 use super::socket::ConnSocket;
 use super::watchdog::{Watch, Watchdog};
 use crate::stats::{ActiveGuard, Counters};
@@ -73,7 +75,7 @@ pub(crate) enum Delivery {
 
 /// A blocking-pool task the pump waits for.
 enum Pending {
-    /// A read of uncached pages (the chunk path, or the one byte of a full socket).
+    /// A read of uncached pages (the chunk path).
     Read(JoinHandle<io::Result<Bytes>>),
     /// A sendfile whose first page was not cached.
     Send(JoinHandle<io::Result<usize>>),
@@ -90,6 +92,8 @@ pub(crate) struct Pump {
     watchdog: Arc<Watchdog>,
     /// Set once the stream fills its socket (or from the start on the chunk path).
     watch: Option<Watch>,
+    /// Set once the socket fills (sendfile path): its readiness, through a descriptor of our own.
+    writable: Option<AsyncFd<OwnedFd>>,
     pending: Option<Pending>,
 }
 
@@ -112,6 +116,7 @@ impl Pump {
             _active: active,
             watchdog,
             watch: None,
+            writable: None,
             pending: None,
         };
         if let Delivery::Chunks(Some(socket)) = delivery {
@@ -148,12 +153,7 @@ impl Pump {
             Some(Pending::Send(mut send)) => match Pin::new(&mut send).poll(cx) {
                 Poll::Ready(done) => match joined(done) {
                     Ok(sent) => self.advance(sent, true)?,
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                        if let Delivery::Sendfile(socket) = self.delivery {
-                            self.start_watching(socket);
-                        }
-                        return self.one_byte(cx);
-                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.socket_filled()?,
                     Err(err) => return client_gone_or(err),
                 },
                 Poll::Pending => {
@@ -186,7 +186,7 @@ impl Pump {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            if cached_byte(&self.file, offset)? == CachedByte::NotCached {
+            if !page_cached(&self.file, offset)? {
                 // The disk, not the socket, would make the call wait: wait on the blocking pool,
                 // with a descriptor of its own in case the connection closes meanwhile.
                 let (file, fd) = (Arc::clone(&self.file), socket.duplicate()?);
@@ -195,18 +195,52 @@ impl Pump {
                 })));
                 return self.poll_next(cx);
             }
-            match crate::sys::sendfile(socket.fd(), &self.file, offset, remaining) {
-                Ok(n) => {
+            match self.send(cx, socket, offset, remaining) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(n)) => {
                     self.advance(n, true)?;
                     sent += n as u64;
                 }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.start_watching(socket);
-                    return self.one_byte(cx);
+                Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.socket_filled()?;
                 }
-                Err(err) => return client_gone_or(err),
+                Poll::Ready(Err(err)) => return client_gone_or(err),
             }
         }
+    }
+
+    /// One `sendfile` of the front segment. Once the socket has filled, only when the reactor says
+    /// it has room again: `Pending` (woken by the reactor) until then.
+    fn send(
+        &self,
+        cx: &mut Context<'_>,
+        socket: ConnSocket,
+        offset: u64,
+        remaining: u64,
+    ) -> Poll<io::Result<usize>> {
+        let send = || crate::sys::sendfile(socket.fd(), &self.file, offset, remaining);
+        let Some(writable) = &self.writable else {
+            return Poll::Ready(send());
+        };
+        loop {
+            let mut ready = ready!(writable.poll_write_ready(cx))?;
+            // A `WouldBlock` inside `try_io` clears the readiness it was given, and only that, so
+            // a drain that happens meanwhile is never missed.
+            if let Ok(sent) = ready.try_io(|_| send()) {
+                return Poll::Ready(sent);
+            }
+        }
+    }
+
+    /// The socket filled for the first time: from now on the stream is watched by the send timeout
+    /// and waits for room through the reactor, with a descriptor of the pump's own.
+    fn socket_filled(&mut self) -> io::Result<()> {
+        let Delivery::Sendfile(socket) = self.delivery else {
+            unreachable!("only sendfile fills the socket itself");
+        };
+        self.start_watching(socket);
+        self.writable = Some(crate::sys::writable(socket.duplicate()?)?);
+        Ok(())
     }
 
     /// The chunk path: the next chunk of the front file segment, read from the page cache here or
@@ -220,19 +254,6 @@ impl Pump {
     ) -> Poll<Option<io::Result<Bytes>>> {
         let len = chunk_len(remaining, socket.and_then(ConnSocket::room));
         self.read(cx, offset, len)
-    }
-
-    /// A full socket on the sendfile path: the file's next byte goes through the HTTP layer, which
-    /// waits for the socket to drain before it writes it and polls the pump again.
-    fn one_byte(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
-        let Some(&Segment::File { offset, .. }) = self.segments.front() else {
-            unreachable!("a socket fills only while a file segment is being sent");
-        };
-        match cached_byte(&self.file, offset)? {
-            CachedByte::Byte(byte) => Poll::Ready(Some(self.deliver(Ok(byte)))),
-            CachedByte::End => Poll::Ready(Some(self.deliver(Ok(Bytes::new())))),
-            CachedByte::NotCached => self.read(cx, offset, 1),
-        }
     }
 
     fn read(
