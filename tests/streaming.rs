@@ -90,17 +90,26 @@ async fn names_with_spaces_unicode_and_subfolders_resolve_by_their_encoded_url()
     let spaced = fixture.wav("My Song (live) – ü.wav", 0.02);
     let nested = fixture.wav("jazz/Take Five.wav", 0.02);
     let (app, _) = testkit::app(&fixture.config()).await;
-    for (url, want) in [
+    let unicode = "inline; filename*=UTF-8''My%20Song%20%28live%29%20%E2%80%93%20%C3%BC.wav";
+    let plain = "inline; filename=\"Take Five.wav\"";
+    for (url, want, disposition) in [
         (
             "/audio/My%20Song%20%28live%29%20%E2%80%93%20%C3%BC",
             &spaced,
+            unicode,
         ),
-        ("/audio/jazz/Take%20Five", &nested),
-        ("/audio/jazz%2FTake%20Five", &nested),
-        ("/audio/jazz/Take%20Five.wav", &nested),
+        ("/audio/jazz/Take%20Five", &nested, plain),
+        ("/audio/jazz%2FTake%20Five", &nested, plain),
+        ("/audio/jazz/Take%20Five.wav", &nested, plain),
     ] {
         let res = test::call_service(&app, TestRequest::get().uri(url).to_request()).await;
         assert_eq!(res.status(), StatusCode::OK, "{url}");
+        // A saved track keeps its file's name (RFC 6266; RFC 8187 for the non-ASCII one).
+        assert_eq!(
+            res.headers().get(header::CONTENT_DISPOSITION).unwrap(),
+            disposition,
+            "{url}"
+        );
         assert!(body_bytes(res).await == *want, "{url}");
     }
 }

@@ -16,7 +16,7 @@ mod server;
 use std::sync::Arc;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, Route, guard, middleware, web};
@@ -46,13 +46,14 @@ pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
         let all = web::scope("")
             .wrap(middleware::from_fn(head_without_body))
             .wrap(middleware::from_fn(limit_request_head))
+            // First: the route most requests take, matched by its prefix.
+            .service(web::scope(audio::PREFIX).default_service(fn_service(audio::serve)))
             .service(resource("/").route(get_or_head().to(pages::index)))
             .service(resource("/api/tracks").route(get_or_head().to(pages::tracks)))
             .service(resource("/api/stats").route(get_or_head().to(events::latest)))
             .service(resource("/events").route(web::get().to(events::subscribe)))
             .service(resource("/static/{file}").route(get_or_head().to(assets::serve)))
             .service(resource(art::ROUTE).route(get_or_head().to(art::serve)))
-            .service(web::service(audio::ROUTE).finish(actix_web::dev::fn_service(audio::serve)))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(Error::NotFound)
             }));
