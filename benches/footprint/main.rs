@@ -10,10 +10,11 @@
 //! `FOOTPRINT_SOAK_SECS` sets the soak's length (default 120 s).
 //!
 //! This file runs the phases and prints the table; `servers.rs` starts and measures the servers,
-//! `scenarios.rs` holds the clients of each phase.
+//! `scenarios.rs` holds the clients of each phase, `wrk.rs` drives wrk for the range row.
 
 mod scenarios;
 mod servers;
+mod wrk;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use scenarios::*;
 use servers::{Server, kernel_tcp_kib, nginx_binary, raise_fd_limit};
+use wrk::wrk_ranges;
 
 /// Seconds of 8 kHz 16-bit noise in the benchmark track: 50 MB.
 const TRACK_SECONDS: f32 = 3125.0;

@@ -184,61 +184,6 @@ pub async fn steady(server: &Server, clients: usize, duration: Duration) -> (u64
     (sampler.join().unwrap(), errors.load(Ordering::Relaxed))
 }
 
-/// wrk (`-t2 -c100`) asks for random 64 KiB ranges of `/audio/bench` for `duration`: the request
-/// rate a server-bound client sees. Returns (requests/s, requests, socket errors and 4xx/5xx);
-/// bytes are not checked here (the `ranges` scenario does that).
-pub fn wrk_ranges(server: &Server, len: usize, duration: Duration) -> (f64, u64, u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("ranges.lua");
-    std::fs::write(
-        &script,
-        format!(
-            "math.randomseed(7)\n\
-             request = function()\n\
-               local first = math.random(0, {last})\n\
-               return wrk.format(\"GET\", \"/audio/bench\", {{ [\"Range\"] = \"bytes=\" .. first .. \"-\" .. (first + {span}) }})\n\
-             end\n",
-            last = len as u64 - RANGE_BYTES,
-            span = RANGE_BYTES - 1,
-        ),
-    )
-    .unwrap();
-    let out = std::process::Command::new(crate::servers::wrk_binary().unwrap())
-        .args(["-t2", "-c100", &format!("-d{}s", duration.as_secs().max(1))])
-        .arg("-s")
-        .arg(&script)
-        .arg(format!("http://{}/audio/bench", server.addr))
-        .output()
-        .expect("wrk runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let number = |prefix: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(prefix))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<f64>().ok())
-    };
-    let requests = text
-        .lines()
-        .find_map(|l| l.trim().split_once(" requests in "))
-        .and_then(|(n, _)| n.parse::<u64>().ok())
-        .unwrap_or(0);
-    let socket_errors: u64 = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
-        .map(|v| {
-            v.split(',')
-                .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
-                .sum()
-        })
-        .unwrap_or(0);
-    let non_2xx = number("Non-2xx or 3xx responses:").unwrap_or(0.0) as u64;
-    (
-        number("Requests/sec:").unwrap_or(0.0),
-        requests,
-        socket_errors + non_2xx,
-    )
-}
-
 /// 100 keep-alive connections request random 64 KiB ranges; every byte is compared with the file.
 pub async fn ranges(addr: SocketAddr, track: &Arc<Vec<u8>>, duration: Duration) -> (f64, u64, u64) {
     let done = Arc::new(AtomicU64::new(0));

@@ -36,6 +36,10 @@ use super::socket::ConnSocket;
 use super::watchdog::{Watch, Watchdog};
 use crate::stats::{ActiveGuard, Counters};
 
+/// Most bytes one `sendfile` call is given: the default socket buffer's worth, each end of it checked
+/// to be in the page cache first.
+const SENDFILE_WINDOW: u64 = 512 * 1024;
+
 /// Bytes one poll may send with sendfile before it yields to the worker's other connections.
 const YIELD_AFTER: u64 = 4 * 1024 * 1024;
 
@@ -186,16 +190,19 @@ impl Pump {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            if !page_cached(&self.file, offset)? {
+            // A window whose first and last pages are cached is sent here: readahead fills pages
+            // in order, so the ones between are cached too.
+            let window = remaining.min(SENDFILE_WINDOW);
+            if !page_cached(&self.file, offset)? || !page_cached(&self.file, offset + window - 1)? {
                 // The disk, not the socket, would make the call wait: wait on the blocking pool,
                 // with a descriptor of its own in case the connection closes meanwhile.
                 let (file, fd) = (Arc::clone(&self.file), socket.duplicate()?);
                 self.pending = Some(Pending::Send(tokio::task::spawn_blocking(move || {
-                    crate::sys::sendfile(fd.as_raw_fd(), &file, offset, remaining)
+                    crate::sys::sendfile(fd.as_raw_fd(), &file, offset, window)
                 })));
                 return self.poll_next(cx);
             }
-            match self.send(cx, socket, offset, remaining) {
+            match self.send(cx, socket, offset, window) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(n)) => {
                     self.advance(n, true)?;
@@ -209,16 +216,16 @@ impl Pump {
         }
     }
 
-    /// One `sendfile` of the front segment. Once the socket has filled, only when the reactor says
+    /// One `sendfile` of up to `len` bytes of the front segment. Once the socket has filled, only when the reactor says
     /// it has room again: `Pending` (woken by the reactor) until then.
     fn send(
         &self,
         cx: &mut Context<'_>,
         socket: ConnSocket,
         offset: u64,
-        remaining: u64,
+        len: u64,
     ) -> Poll<io::Result<usize>> {
-        let send = || crate::sys::sendfile(socket.fd(), &self.file, offset, remaining);
+        let send = || crate::sys::sendfile(socket.fd(), &self.file, offset, len);
         let Some(writable) = &self.writable else {
             return Poll::Ready(send());
         };
