@@ -181,3 +181,26 @@ async fn sendfile_bytes_never_overtake_what_actix_still_holds() {
     assert_exact(&conn.response(false).await, &small, "small after the parts");
     assert_exact(&conn.response(false).await, &big, "the tail of big");
 }
+
+#[actix_web::test]
+async fn a_track_out_of_the_page_cache_is_read_in_first_and_sent_exactly() {
+    let (fixture, server, _small, big) = server().await;
+    let path = fixture.audio_dir().join("big.wav");
+    if !testkit::evict(&path) {
+        eprintln!("skipped: the temp folder's filesystem keeps every page in memory");
+        return;
+    }
+    let mut conn = Conn::open(server.addr).await;
+    conn.send(&request("GET", "big", None)).await;
+    assert_exact(&conn.response(false).await, &big, "cold, whole");
+    assert!(testkit::evict(&path));
+    conn.send(&request(
+        "GET",
+        "big",
+        Some("bytes=1000000-1999999,3000000-"),
+    ))
+    .await;
+    assert_exact(&conn.response(false).await, &big, "cold, two parts");
+    let counters = &server.state.counters;
+    assert_eq!(counters.bytes_zero_copy(), counters.bytes_served());
+}

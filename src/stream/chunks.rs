@@ -73,6 +73,22 @@ pub(crate) fn page_cached(file: &File, offset: u64) -> io::Result<bool> {
     }
 }
 
+/// Brings `len` bytes from `offset` into the page cache, waiting for the disk: asks the kernel to
+/// read the whole range ahead, then reads its first and last bytes. For the blocking pool.
+pub(crate) fn warm(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    // Only advice: a filesystem that ignores it still gets the two reads.
+    let _ = rustix::fs::fadvise(
+        file,
+        offset,
+        std::num::NonZeroU64::new(len),
+        rustix::fs::Advice::WillNeed,
+    );
+    let mut byte = [0u8; 1];
+    rustix::io::pread(file, &mut byte, offset)?;
+    rustix::io::pread(file, &mut byte, offset + len.saturating_sub(1))?;
+    Ok(())
+}
+
 /// Reads up to `len` bytes at `offset`, waiting for the disk if need be.
 pub(crate) fn read_blocking(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
     let mut buf = BytesMut::zeroed(len);

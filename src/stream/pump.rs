@@ -8,8 +8,8 @@
 //!   written before (the head, a multipart header) is then already in the socket, so the file's
 //!   bytes land after it. When the socket is full, the pump registers a descriptor of its own with
 //!   the reactor and sleeps until the socket drains, as nginx does; actix, seeing the body pending,
-//!   writes nothing meanwhile. A page that is not cached is sent from the blocking pool, so a worker
-//!   never waits for the disk.
+//!   writes nothing meanwhile. Pages that are not cached are read in on the blocking pool first, so a
+//!   worker never waits for the disk.
 //! - **chunks** (anything else, such as in-process tests): positioned reads from the page cache on
 //!   the worker, sized by the socket's room (see `chunks`), copied by actix into its write buffer.
 //!
@@ -29,9 +29,9 @@ use bytes::Bytes;
 use tokio::io::unix::AsyncFd;
 use tokio::task::JoinHandle;
 
-use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::os::fd::OwnedFd;
 
-use super::chunks::{chunk_len, page_cached, read_blocking, read_cached};
+use super::chunks::{chunk_len, page_cached, read_blocking, read_cached, warm};
 use super::socket::ConnSocket;
 use super::watchdog::{Watch, Watchdog};
 use crate::stats::{ActiveGuard, Counters};
@@ -81,8 +81,8 @@ pub(crate) enum Delivery {
 enum Pending {
     /// A read of uncached pages (the chunk path).
     Read(JoinHandle<io::Result<Bytes>>),
-    /// A sendfile whose first page was not cached.
-    Send(JoinHandle<io::Result<usize>>),
+    /// Uncached pages being brought into the page cache before a sendfile.
+    Warm(JoinHandle<io::Result<()>>),
 }
 
 /// Sends a list of segments of one file, counted as one active stream until it is dropped.
@@ -99,6 +99,8 @@ pub(crate) struct Pump {
     /// Set once the socket fills (sendfile path): its readiness, through a descriptor of our own.
     writable: Option<AsyncFd<OwnedFd>>,
     pending: Option<Pending>,
+    /// The window at the front was just read in by the blocking pool.
+    warmed: bool,
 }
 
 impl Pump {
@@ -122,6 +124,7 @@ impl Pump {
             watch: None,
             writable: None,
             pending: None,
+            warmed: false,
         };
         if let Delivery::Chunks(Some(socket)) = delivery {
             // Chunks cannot tell when the socket is full: watch from the start.
@@ -154,14 +157,13 @@ impl Pump {
                     return Poll::Pending;
                 }
             },
-            Some(Pending::Send(mut send)) => match Pin::new(&mut send).poll(cx) {
-                Poll::Ready(done) => match joined(done) {
-                    Ok(sent) => self.advance(sent, true)?,
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.socket_filled()?,
-                    Err(err) => return client_gone_or(err),
-                },
+            Some(Pending::Warm(mut warm)) => match Pin::new(&mut warm).poll(cx) {
+                Poll::Ready(done) => {
+                    joined(done)?;
+                    self.warmed = true;
+                }
                 Poll::Pending => {
-                    self.pending = Some(Pending::Send(send));
+                    self.pending = Some(Pending::Warm(warm));
                     return Poll::Pending;
                 }
             },
@@ -191,14 +193,18 @@ impl Pump {
                 return Poll::Pending;
             }
             // A window whose first and last pages are cached is sent here: readahead fills pages
-            // in order, so the ones between are cached too.
+            // in order, so the ones between are cached too. Otherwise the disk, not the socket,
+            // would make sendfile wait: the blocking pool reads the window in first. (Just after
+            // that, it is sent without asking again, so that a filesystem that cannot say what is
+            // cached still makes progress.)
             let window = remaining.min(SENDFILE_WINDOW);
-            if !page_cached(&self.file, offset)? || !page_cached(&self.file, offset + window - 1)? {
-                // The disk, not the socket, would make the call wait: wait on the blocking pool,
-                // with a descriptor of its own in case the connection closes meanwhile.
-                let (file, fd) = (Arc::clone(&self.file), socket.duplicate()?);
-                self.pending = Some(Pending::Send(tokio::task::spawn_blocking(move || {
-                    crate::sys::sendfile(fd.as_raw_fd(), &file, offset, window)
+            let cached = std::mem::take(&mut self.warmed)
+                || (page_cached(&self.file, offset)?
+                    && page_cached(&self.file, offset + window - 1)?);
+            if !cached {
+                let file = Arc::clone(&self.file);
+                self.pending = Some(Pending::Warm(tokio::task::spawn_blocking(move || {
+                    warm(&file, offset, window)
                 })));
                 return self.poll_next(cx);
             }
@@ -208,16 +214,17 @@ impl Pump {
                     self.advance(n, true)?;
                     sent += n as u64;
                 }
+                // Only before the reactor watches the socket: `send` waits through it after.
                 Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.socket_filled()?;
+                    self.socket_filled(socket)?;
                 }
                 Poll::Ready(Err(err)) => return client_gone_or(err),
             }
         }
     }
 
-    /// One `sendfile` of up to `len` bytes of the front segment. Once the socket has filled, only when the reactor says
-    /// it has room again: `Pending` (woken by the reactor) until then.
+    /// One `sendfile` of up to `len` bytes of the front segment. Once the socket has filled, only
+    /// when the reactor says it has room again: `Pending` (woken by the reactor) until then.
     fn send(
         &self,
         cx: &mut Context<'_>,
@@ -241,10 +248,7 @@ impl Pump {
 
     /// The socket filled for the first time: from now on the stream is watched by the send timeout
     /// and waits for room through the reactor, with a descriptor of the pump's own.
-    fn socket_filled(&mut self) -> io::Result<()> {
-        let Delivery::Sendfile(socket) = self.delivery else {
-            unreachable!("only sendfile fills the socket itself");
-        };
+    fn socket_filled(&mut self, socket: ConnSocket) -> io::Result<()> {
         self.start_watching(socket);
         self.writable = Some(crate::sys::writable(socket.duplicate()?)?);
         Ok(())
