@@ -96,8 +96,10 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         .set_content_type(mime.parse().unwrap_or(mime_guess::mime::STAR_STAR))
         .disable_content_disposition();
     let mut res = named.into_response(req.request());
-    res.headers_mut()
-        .insert(header::CONTENT_DISPOSITION, disposition(&path));
+    if res.status().is_success() {
+        res.headers_mut()
+            .insert(header::CONTENT_DISPOSITION, disposition(&path));
+    }
     if *req.method() == Method::HEAD {
         // Range is defined for GET only (RFC 9110 §14.2): NamedFile's 200 head, its body dropped
         // unread by `http::head_without_body`.
