@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::{Config, Limits};
-use crate::library::{LibraryError, SharedLibrary, watch_folder};
+use crate::library::{LibraryError, SharedLibrary, Watcher, watch_folder};
 use crate::stats::{Counters, Sampler, Snapshot};
 use crate::stream::Watchdog;
 
@@ -18,7 +18,7 @@ pub struct AppState {
     pub library: Arc<SharedLibrary>,
     /// Watches the audio folder (live updates stop when it is dropped); `None` when the OS would
     /// not watch it, and then page loads trigger rescans instead.
-    watcher: Option<notify::RecommendedWatcher>,
+    watcher: Option<Watcher>,
     /// Live counters the handlers update.
     pub counters: Arc<Counters>,
     /// The latest stats sample.

@@ -43,12 +43,15 @@ async fn added_removed_renamed_and_replaced_files_show_up_without_a_request() {
     std::fs::create_dir(dir.join("live")).unwrap();
     fixture.wav("live/three.wav", 0.1);
     wait_names(&server, &["one", "two", "live/three"]).await;
+    // The new folder is watched from then on: a file added to it later shows too.
+    fixture.wav("live/four.wav", 0.1);
+    wait_names(&server, &["one", "two", "live/four", "live/three"]).await;
 
     std::fs::rename(dir.join("two.wav"), dir.join("deux.wav")).unwrap();
-    wait_names(&server, &["deux", "one", "live/three"]).await;
+    wait_names(&server, &["deux", "one", "live/four", "live/three"]).await;
 
     std::fs::remove_file(dir.join("one.wav")).unwrap();
-    wait_names(&server, &["deux", "live/three"]).await;
+    wait_names(&server, &["deux", "live/four", "live/three"]).await;
 
     let bigger = testkit::noise_wav(0.5, 7);
     std::fs::write(dir.join(".deux.part"), &bigger).unwrap();

@@ -27,7 +27,7 @@ pub use self::shared::{Progress, SharedLibrary, Status};
 pub use self::tags::{Image, Tags};
 pub use self::track::{Artwork, Track};
 use self::walk::Walk;
-pub(crate) use self::watcher::watch_folder;
+pub(crate) use self::watcher::{Watcher, watch_folder};
 
 /// Why the audio folder could not be scanned.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +50,8 @@ pub enum LibraryError {
 pub struct Library {
     tracks: Vec<Track>,
     index: HashMap<String, usize>,
+    /// Every folder the scan walked (what the watcher watches).
+    folders: Vec<PathBuf>,
 }
 
 impl Library {
@@ -75,6 +77,11 @@ impl Library {
     /// `/audio/`; it matches a track's [`Track::name`], or its path with the extension.
     pub fn get(&self, name: &str) -> Option<&Track> {
         self.index.get(name).map(|&i| &self.tracks[i])
+    }
+
+    /// Every folder the scan walked, the root first.
+    pub fn folders(&self) -> &[PathBuf] {
+        &self.folders
     }
 
     /// The track a raw (still percent-encoded) request name means: the path after `/audio/` or
@@ -126,7 +133,11 @@ impl Library {
         for (i, track) in tracks.iter().enumerate() {
             index.insert(track.name.clone(), i);
         }
-        Self { tracks, index }
+        Self {
+            tracks,
+            index,
+            folders: walk.folders.clone(),
+        }
     }
 }
 

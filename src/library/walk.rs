@@ -22,6 +22,8 @@ const FOLDER_ART_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif"];
 pub(crate) struct Walk {
     /// Audio files, sorted so that within a group sharing a stem the preferred format comes first.
     pub(crate) files: Vec<Candidate>,
+    /// Every folder walked, the root first.
+    pub(crate) folders: Vec<PathBuf>,
     /// Per folder (`""` for the top), its preferred cover image: `(preference, artwork)`.
     pub(crate) folder_art: HashMap<String, (usize, Artwork)>,
 }
@@ -57,6 +59,7 @@ pub(crate) fn walk(root: &Path) -> Result<Walk, LibraryError> {
                 continue;
             }
         };
+        walk.folders.push(dir);
         for entry in entries.flatten() {
             let path = entry.path();
             if entry.file_name().to_string_lossy().starts_with('.') {
