@@ -74,8 +74,13 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
     let len = metadata.len();
 
     let ranges = range::parse(req.headers().get(header::RANGE).map(HeaderValue::as_bytes));
+    // A multipart answer is laid out once: to see that it is no larger than the file, then to send.
+    let mut multipart = None;
     let plan = range::plan(ranges, len, |parts| {
-        Multipart::new(parts, len, &mime).len() <= len
+        let layout = Multipart::new(parts, len, &mime);
+        let fits = layout.len() <= len;
+        multipart = Some(layout);
+        fits
     });
     // NamedFile checks validators and `If-Range` with one range: its 206 lets all parts through.
     let ask = match &plan {
@@ -108,8 +113,8 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
 
     let segments = match (answer(&res), plan) {
         (Answer::Keep, _) => return Ok(res),
-        (Answer::Part(_), Plan::Parts(parts)) => {
-            let multipart = Multipart::new(&parts, len, &mime);
+        (Answer::Part(_), Plan::Parts(_)) => {
+            let multipart = multipart.expect("a plan of parts was laid out");
             let headers = res.headers_mut();
             headers.remove(header::CONTENT_RANGE);
             headers.insert(

@@ -90,6 +90,17 @@ pub struct RawResponse {
 }
 
 impl RawResponse {
+    /// A response from its head's bytes (without the blank line) and its body.
+    fn new(head: &[u8], body: Vec<u8>) -> Self {
+        let head = String::from_utf8_lossy(head).into_owned();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status code");
+        Self { status, head, body }
+    }
+
     /// The first header named `name` (any case), trimmed.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|line| {
@@ -112,17 +123,7 @@ pub async fn raw_request(addr: SocketAddr, request: &[u8]) -> RawResponse {
     let split = head_end(&buf)
         .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(&buf)))
         - 4;
-    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    RawResponse {
-        status,
-        head,
-        body: buf[split + 4..].to_vec(),
-    }
+    RawResponse::new(&buf[..split], buf[split + 4..].to_vec())
 }
 
 /// Where the body starts: just past the blank line that ends the response head, if it has come.
@@ -243,16 +244,7 @@ impl Conn {
             }
             self.fill().await;
         };
-        let head = String::from_utf8_lossy(&self.received[..end - 4]).into_owned();
-        let mut response = RawResponse {
-            status: head
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok())
-                .expect("status"),
-            head,
-            body: Vec::new(),
-        };
+        let mut response = RawResponse::new(&self.received[..end - 4], Vec::new());
         assert!(
             response.header("transfer-encoding").is_none(),
             "chunked: {}",
