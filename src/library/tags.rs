@@ -135,48 +135,23 @@ pub fn image_type(data: &[u8]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lofty::config::WriteOptions;
-    use lofty::picture::MimeType;
-    use lofty::tag::{Tag, TagExt as _, TagType};
 
-    /// One second of silent WAV, tagged with `pictures` (type, bytes), in a temp folder.
+    /// One second of WAV, tagged with a title and `pictures` (type, bytes), in a temp folder.
     fn wav_with(pictures: &[(PictureType, Vec<u8>)]) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.wav");
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 8000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut writer = hound::WavWriter::create(&path, spec).unwrap();
-        for _ in 0..8000 {
-            writer.write_sample(0i16).unwrap();
-        }
-        writer.finalize().unwrap();
-        let mut tag = Tag::new(TagType::Id3v2);
-        tag.set_title("T".into());
-        for (kind, data) in pictures {
-            tag.push_picture(
-                Picture::unchecked(data.clone())
-                    .pic_type(*kind)
-                    .mime_type(MimeType::Png)
-                    .build(),
-            );
-        }
-        tag.save_to_path(&path, WriteOptions::default()).unwrap();
+        testkit::write_wav(&path, 1.0);
+        let tagger = pictures.iter().fold(
+            testkit::Tagger::default().title("T"),
+            |tagger, (kind, data)| tagger.picture(*kind, data),
+        );
+        tagger.save(&path);
         (dir, path)
     }
 
-    /// A real PNG, made with the `png` crate.
+    /// A real PNG.
     fn png(shade: u8) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut encoder = ::png::Encoder::new(&mut out, 2, 2);
-        encoder.set_color(::png::ColorType::Grayscale);
-        let mut writer = encoder.write_header().unwrap();
-        writer.write_image_data(&[shade; 4]).unwrap();
-        writer.finish().unwrap();
-        out
+        testkit::png(2, 2, shade)
     }
 
     #[test]

@@ -38,39 +38,34 @@ pub(crate) fn chunk_len(remaining: u64, room: Option<usize>) -> usize {
     }
 }
 
-/// Reads up to `len` bytes at `offset` if they are in the page cache; `Ok(None)` if that would block.
-pub(crate) fn read_cached(file: &File, offset: u64, len: usize) -> io::Result<Option<Bytes>> {
-    let mut buf = BytesMut::zeroed(len);
+/// Reads into `buf` at `offset` only from the page cache: `Ok(None)` where that would wait for the
+/// disk, or where the filesystem cannot say (no `RWF_NOWAIT`).
+fn read_nowait(file: &File, buf: &mut [u8], offset: u64) -> io::Result<Option<usize>> {
     match rustix::io::preadv2(
         file,
-        &mut [IoSliceMut::new(&mut buf)],
+        &mut [IoSliceMut::new(buf)],
         offset,
         ReadWriteFlags::NOWAIT,
     ) {
-        Ok(n) => {
-            buf.truncate(n);
-            Ok(Some(buf.freeze()))
-        }
-        // Not cached, or a filesystem without RWF_NOWAIT: take the blocking path.
+        Ok(n) => Ok(Some(n)),
         Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(None),
         Err(err) => Err(err.into()),
     }
 }
 
+/// Reads up to `len` bytes at `offset` if they are in the page cache; `Ok(None)` if that would block.
+pub(crate) fn read_cached(file: &File, offset: u64, len: usize) -> io::Result<Option<Bytes>> {
+    let mut buf = BytesMut::zeroed(len);
+    Ok(read_nowait(file, &mut buf, offset)?.map(|n| {
+        buf.truncate(n);
+        buf.freeze()
+    }))
+}
+
 /// Whether the page holding `offset` is in the page cache (or `offset` is past the end): a
 /// one-byte read that may not block, so that a `sendfile` from there will not wait for the disk.
 pub(crate) fn page_cached(file: &File, offset: u64) -> io::Result<bool> {
-    let mut byte = [0u8; 1];
-    match rustix::io::preadv2(
-        file,
-        &mut [IoSliceMut::new(&mut byte)],
-        offset,
-        ReadWriteFlags::NOWAIT,
-    ) {
-        Ok(_) => Ok(true),
-        Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(false),
-        Err(err) => Err(err.into()),
-    }
+    Ok(read_nowait(file, &mut [0u8; 1], offset)?.is_some())
 }
 
 /// Brings `len` bytes from `offset` into the page cache, waiting for the disk: asks the kernel to
