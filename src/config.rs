@@ -74,6 +74,10 @@ pub struct Args {
         value_parser = clap::value_parser!(u16).range(1..=256)
     )]
     pub workers: Option<u16>,
+
+    /// Write no access log (by default one line per request, in the common log format)
+    #[arg(long, env = "AUDIO_STREAMER_NO_ACCESS_LOG")]
+    pub no_access_log: bool,
 }
 
 /// The server's settings, checked and in the types the server uses.
@@ -97,6 +101,8 @@ pub struct Config {
     pub send_timeout: Duration,
     /// Caps on concurrent use.
     pub limits: Limits,
+    /// Log one line per request.
+    pub access_log: bool,
 }
 
 /// Caps on concurrent use, checked when a stream or viewer starts.
@@ -123,6 +129,7 @@ impl From<Args> for Config {
                 max_streams: args.max_streams,
                 max_viewers: args.max_viewers,
             },
+            access_log: !args.no_access_log,
         }
     }
 }
@@ -143,6 +150,7 @@ impl Config {
                 max_streams: 4096,
                 max_viewers: 1024,
             },
+            access_log: false,
         }
     }
 }
@@ -159,6 +167,7 @@ mod tests {
         assert_eq!(config.stats_interval, Duration::from_secs(1));
         assert_eq!(config.workers, None);
         assert_eq!(config.send_buffer, Some(256 * 1024));
+        assert!(config.access_log);
     }
 
     #[test]

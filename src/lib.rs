@@ -22,6 +22,6 @@ pub use crate::http::{routes, start};
 pub use crate::state::AppState;
 
 #[doc(hidden)] // re-exported for the benchmarks and tests
-pub use crate::http::PRELOAD_METADATA_UP_TO;
+pub use crate::http::{FIRST_SCREEN_ROWS, PRELOAD_METADATA_UP_TO};
 #[doc(hidden)] // re-exported for the benchmarks
 pub use crate::sys::trim_heap;

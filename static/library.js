@@ -1,55 +1,67 @@
-// The track list kept current: when the folder changes, the list is swapped for a fresh one
-// without stopping what plays; a player that cannot load its track says so in words.
+// The track list as the server has it: fetched whole as JSON once, then kept current by asking
+// `/api/library` what changed since this page's version whenever `/events` says the library moved
+// (and after a reconnect). Whoever shows the list subscribes with `onChange`.
 
-import { restorePositions } from "./resume.js";
-import { applySearch } from "./search.js";
+export const library = {
+  /** Every track, in the server's order. */
+  tracks: [],
+  /** Track by name. */
+  byName: new Map(),
+  /** `epoch.version` of the list held, or null before the first answer. */
+  version: null,
+  /** `{ read, total }` while the server scans, else null. */
+  scan: null,
+};
 
-// The folder changed: fetch the page again and swap in its track list with fresh titles, tags and
-// covers, moving every player that is still listed into it as it is (playing, paused, position and
-// all: moved within one task, a media element does not pause). Changes that arrive during a
-// refresh (a long scan sends one a second) are folded into one more refresh.
-let refreshing = null, again = false;
-export function scheduleRefresh() {
-  if (refreshing) { again = true; return; }
-  refreshing = refreshLibrary().catch(() => {}).finally(() => {
-    refreshing = null;
-    if (again) { again = false; scheduleRefresh(); }
+const listeners = [];
+/** `fn(changedNames, reset)` runs after every update of the list. */
+export function onChange(fn) { listeners.push(fn); }
+
+// One request in flight; changes announced meanwhile (a long scan announces one a second) fold
+// into one more request.
+let fetching = null, again = false;
+export function refresh() {
+  if (fetching) { again = true; return fetching; }
+  fetching = update().catch(() => {}).finally(() => {
+    fetching = null;
+    if (again) { again = false; refresh(); }
   });
-}
-async function refreshLibrary() {
-  const response = await fetch("/", { cache: "no-store" });
-  if (!response.ok) return;
-  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-  const main = fresh.querySelector("main");
-  for (const item of main.querySelectorAll("[data-testid=track]")) {
-    const name = CSS.escape(item.dataset.name);
-    const live = document.querySelector(`main [data-testid=track][data-name="${name}"]`);
-    if (!live) continue;
-    item.querySelector("audio").replaceWith(live.querySelector("audio"));
-    const problem = live.querySelector(".problem");
-    if (problem) item.append(problem);
-  }
-  document.querySelector("main").replaceWith(document.adoptNode(main));
-  const subtitle = fresh.querySelector(".subtitle");
-  if (subtitle) document.querySelector(".subtitle").replaceWith(document.adoptNode(subtitle));
-  explainFailures();
-  restorePositions();
-  applySearch();
+  return fetching;
 }
 
-// A player that cannot load its track says so next to it, in words, instead of just greying out.
-export function explainFailures() {
-  for (const audio of document.querySelectorAll("audio:not([data-explained])")) {
-    audio.dataset.explained = "";
-    audio.addEventListener("error", () => {
-      const track = audio.closest("[data-testid=track]");
-      if (!track || track.querySelector(".problem")) return;
-      const note = document.createElement("p");
-      note.className = "problem";
-      note.setAttribute("role", "status");
-      note.textContent = "This track could not be loaded. The server may be busy or the file may " +
-        "have changed; reload the page or try again in a few seconds.";
-      track.append(note);
-    });
+async function update() {
+  const since = library.version ? `?since=${encodeURIComponent(library.version)}` : "";
+  const response = await fetch(`/api/library${since}`, { cache: "no-store" });
+  if (!response.ok) return;
+  const delta = await response.json();
+  const changed = delta.reset ? null : apply(delta);
+  if (delta.reset) library.tracks = delta.tracks;
+  library.byName = new Map(library.tracks.map((t) => [t.name, t]));
+  library.version = delta.version;
+  library.scan = delta.scan;
+  for (const fn of listeners) fn(changed, delta.reset);
+}
+
+// Patches the list: drops what was removed or changed, then puts each added or changed track
+// right after the one it now follows. Returns the names that changed.
+function apply(delta) {
+  const changed = new Set(delta.removed);
+  const follows = new Map();
+  for (const track of delta.tracks) {
+    changed.add(track.name);
+    follows.set(track.after ?? null, track);
+    delete track.after;
   }
+  const tracks = [];
+  const chain = (name) => {
+    for (let t = follows.get(name); t; t = follows.get(t.name)) tracks.push(t);
+  };
+  chain(null);
+  for (const track of library.tracks) {
+    if (changed.has(track.name)) continue;
+    tracks.push(track);
+    chain(track.name);
+  }
+  library.tracks = tracks;
+  return changed;
 }

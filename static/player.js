@@ -1,19 +1,30 @@
 // The player: the current track, next and previous (shuffle and repeat included), the gapless
 // hand-over, the now-playing bar, keyboard shortcuts and the Media Session (lock-screen) controls.
 
+import { showBar } from "./bar.js";
+import { audioFor, draw, kept, shownTracks, trackOf } from "./rows.js";
 import { MODES, store } from "./store.js";
 
-// The current track: the one that started playing last. Next and previous follow the list as it is
-// shown (search filter included); a track that ends hands over to the next one.
+// The current track: the one that started playing last. Next and previous follow the whole list as
+// it is shown (search filter included), not only the rows on screen; a track that ends hands over
+// to the next one. The current player is kept in the document while the list scrolls.
 let current = null;
+
+/** The current player, if any. */
+export const currentAudio = () => current;
 
 // Makes `audio` the current track (restored after a reload) and shows it in the bar.
 export function setCurrent(audio) {
-  current = audio;
-  showCurrent();
+  becomeCurrent(audio);
 }
 
-const players = () => [...document.querySelectorAll("[data-testid=track]:not([hidden]) audio")];
+function becomeCurrent(audio) {
+  if (current && current !== audio) kept.delete(current);
+  current = audio;
+  if (audio) kept.add(audio);
+  showCurrent();
+  draw();
+}
 
 function play(audio) {
   if (!audio) return;
@@ -24,18 +35,21 @@ function play(audio) {
 let shuffle = false;
 let repeat = "off"; // "off" | "all" | "one"
 
-// The track `offset` places away (a random other one when shuffling). At the end of the list,
-// `wrap` decides whether to start over: buttons and keys always do; auto-advance only with repeat.
+// The player of the track `offset` places away (a random other one when shuffling). At the end of
+// the list, `wrap` decides whether to start over: buttons and keys always do; auto-advance only
+// with repeat.
 function pick(offset, wrap = true) {
-  const list = players();
-  const at = list.indexOf(current);
+  const list = shownTracks;
+  if (list.length === 0) return null;
+  const at = list.indexOf(trackOf(current));
   if (shuffle && list.length > 1) {
-    const others = list.filter((a) => a !== current);
-    return others[Math.floor(Math.random() * others.length)];
+    let other = at;
+    while (other === at) other = Math.floor(Math.random() * list.length);
+    return audioFor(list[other]);
   }
   const next = at === -1 ? 0 : at + offset;
   if (!wrap && (next < 0 || next >= list.length)) return null;
-  return list[(next + list.length) % list.length];
+  return audioFor(list[(next + list.length) % list.length]);
 }
 const step = (offset) => play(pick(offset));
 
@@ -47,7 +61,10 @@ const PRIME_SECONDS = 10;
 let upcoming = null; // { audio, timer }
 
 function cancelHandoff() {
-  if (upcoming) clearTimeout(upcoming.timer);
+  if (upcoming) {
+    clearTimeout(upcoming.timer);
+    if (upcoming.audio !== current) kept.delete(upcoming.audio);
+  }
   upcoming = null;
 }
 
@@ -75,8 +92,7 @@ function handOff() {
   // No seek when already at the start: a seek would throw away what was buffered.
   if (next.currentTime > 0) next.currentTime = 0;
   next.play().catch(() => {});
-  current = next;
-  showCurrent();
+  becomeCurrent(next);
 }
 
 function trackEnded() {
@@ -86,25 +102,16 @@ function trackEnded() {
 }
 
 function showCurrent() {
-  const bar = document.querySelector("[data-testid=now-playing]");
-  const item = current && current.closest("[data-testid=track]");
-  if (!bar || !item) return;
-  bar.hidden = false;
-  const title = item.querySelector(".title").textContent;
-  const folder = item.closest("[data-testid=group]")?.querySelector(".folder")?.textContent || "";
-  const artist = item.dataset.artist || "";
-  const album = item.dataset.album || folder;
-  const by = artist || folder;
-  bar.querySelector("[data-testid=now-title]").textContent = by ? `${title} — ${by}` : title;
-  const cover = bar.querySelector("[data-testid=now-cover]");
-  const art = item.dataset.art;
-  cover.hidden = !art;
-  if (art) cover.src = art; else cover.removeAttribute("src");
+  const track = trackOf(current);
+  if (!track) return;
+  showBar(current, track);
   applyRepeat();
   if ("mediaSession" in navigator) {
-    const artwork = art ? [{ src: new URL(art, location.href).href }]
+    const artwork = track.art ? [{ src: new URL(track.art, location.href).href }]
       : [{ src: "/static/favicon.svg", type: "image/svg+xml" }];
-    navigator.mediaSession.metadata = new MediaMetadata({ title, artist, album, artwork });
+    navigator.mediaSession.metadata = new MediaMetadata({
+      title: track.title, artist: track.artist || "", album: track.album || track.folder, artwork,
+    });
   }
 }
 
@@ -132,9 +139,9 @@ function applyRepeat() {
 export function setUpPlayer() {
   document.addEventListener("play", (event) => {
     if (!(event.target instanceof HTMLAudioElement)) return;
-    if (event.target !== current) cancelHandoff();
-    current = event.target;
-    showCurrent();
+    if (event.target === current) return;
+    cancelHandoff();
+    becomeCurrent(event.target);
   }, true);
   document.addEventListener("ended", (event) => {
     if (event.target === current) trackEnded();
@@ -147,6 +154,8 @@ export function setUpPlayer() {
       if (event.target === current) cancelHandoff();
     }, true);
   }
+  // A player that stopped may leave the document once it scrolls away.
+  document.addEventListener("pause", () => requestAnimationFrame(draw), true);
   const bar = document.querySelector("[data-testid=now-playing]");
   bar?.addEventListener("click", (event) => {
     const action = event.target.closest("button")?.dataset.action;

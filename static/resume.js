@@ -1,7 +1,9 @@
 // Resume: each track's position, the current track, and shuffle and repeat are kept in this
-// browser and restored when the page loads again.
+// browser and restored when the page loads again (positions as each player is built).
 
 import { setCurrent, setModes } from "./player.js";
+import { audioFor, onNewAudio } from "./rows.js";
+import { library } from "./library.js";
 import { CURRENT, MODES, POSITIONS, store, stored } from "./store.js";
 
 const nameOf = (audio) => audio.closest("[data-name]")?.dataset.name;
@@ -13,6 +15,15 @@ function rememberPosition(audio) {
   // A finished track starts from the beginning next time.
   positions[name] = audio.ended ? 0 : Math.floor(audio.currentTime * 10) / 10;
   store(POSITIONS, positions);
+}
+
+// Seeks a new player to where its track was left, once it knows its length.
+function restorePosition(audio) {
+  const name = audio.closest("[data-name]")?.dataset.name ?? null;
+  const at = name && stored(POSITIONS, {})[name];
+  if (!at) return;
+  const seek = () => { if (audio.currentTime < 0.1 && at < (audio.duration || Infinity)) audio.currentTime = at; };
+  if (audio.readyState >= 1) seek(); else audio.addEventListener("loadedmetadata", seek, { once: true });
 }
 
 export function setUpResume() {
@@ -30,20 +41,13 @@ export function setUpResume() {
   document.addEventListener("play", (event) => {
     if (event.target instanceof HTMLAudioElement) store(CURRENT, nameOf(event.target));
   }, true);
-  restorePositions();
+  // A new row is not in the document yet: look its name up once it is.
+  onNewAudio((audio) => queueMicrotask(() => restorePosition(audio)));
   setModes(stored(MODES, {}));
-  const name = stored(CURRENT, null);
-  const audio = name && document.querySelector(`[data-name="${CSS.escape(name)}"] audio`);
-  if (audio) setCurrent(audio);
 }
 
-export function restorePositions() {
-  const positions = stored(POSITIONS, {});
-  for (const audio of document.querySelectorAll("audio:not([data-restored])")) {
-    audio.dataset.restored = "";
-    const at = positions[nameOf(audio)];
-    if (!at) continue;
-    const seek = () => { if (audio.currentTime < 0.1 && at < (audio.duration || Infinity)) audio.currentTime = at; };
-    if (audio.readyState >= 1) seek(); else audio.addEventListener("loadedmetadata", seek, { once: true });
-  }
+/** Makes the track that was current last time current again (not playing), once the list is in. */
+export function restoreCurrent() {
+  const track = library.byName.get(stored(CURRENT, null));
+  if (track && !track.unreadable) setCurrent(audioFor(track));
 }

@@ -1,19 +1,38 @@
-// Search as you type: every word must appear in the track's title, artist, album, folder or file
-// name; "/" focuses the box and Escape clears it.
+// Search as you type, over the whole library (not only the rows on screen): every word must appear
+// in the track's title, artist, album, folder or file name; "/" focuses the box and Escape clears
+// it. An empty result says so.
+
+import { matched, setFilter } from "./rows.js";
+
+const input = document.querySelector("[data-testid=search]");
+const haystacks = new WeakMap();
+function haystack(track) {
+  let text = haystacks.get(track);
+  if (text === undefined) {
+    text = [track.title, track.artist, track.album, track.folder, track.file_name].filter(Boolean).join(" ").toLowerCase();
+    haystacks.set(track, text);
+  }
+  return text;
+}
 
 export function applySearch() {
-  const input = document.querySelector("[data-testid=search]");
-  const words = (input ? input.value : "").toLowerCase().split(/\s+/).filter(Boolean);
-  for (const track of document.querySelectorAll("[data-testid=track]")) {
-    track.hidden = !words.every((w) => track.dataset.search.includes(w));
+  const query = input ? input.value.trim() : "";
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length) setFilter((track) => words.every((w) => haystack(track).includes(w)));
+  else setFilter(() => true);
+  const none = document.querySelector("[data-testid=no-match]");
+  if (none) {
+    none.hidden = !(words.length && matched === 0);
+    none.querySelector("span").textContent = query;
   }
-  for (const group of document.querySelectorAll("[data-testid=group]")) {
-    group.hidden = !group.querySelector("[data-testid=track]:not([hidden])");
+  const result = document.querySelector("[data-testid=search-result]");
+  if (result) {
+    const n = matched;
+    result.textContent = words.length ? (n ? `${n} track${n === 1 ? "" : "s"} match` : "no tracks match") : "";
   }
 }
 
 export function setUpSearch() {
-  const input = document.querySelector("[data-testid=search]");
   if (!input) return;
   input.addEventListener("input", applySearch);
   document.addEventListener("keydown", (event) => {

@@ -204,10 +204,7 @@ fn start_up_answers_at_once_while_the_scan_reports_progress_and_a_summary() {
     // While the slow file's tags are read, the page says so and every track already plays.
     let (status, page) = http_get(port, "/");
     assert!(status.contains("200"), "{status}");
-    assert!(
-        page.contains("data-testid=\"scan-status\""),
-        "no scan status while scanning"
-    );
+    assert!(page.contains("· scanning"), "no scan status while scanning");
     let (status, _) = http_get(port, "/audio/a");
     assert!(
         status.contains("200"),
@@ -234,10 +231,7 @@ fn start_up_answers_at_once_while_the_scan_reports_progress_and_a_summary() {
         "a scan of over a second logs its progress: {log:#?}"
     );
     let (_, page) = http_get(port, "/");
-    assert!(
-        !page.contains("data-testid=\"scan-status\""),
-        "scan status after the scan"
-    );
+    assert!(!page.contains("· scanning"), "scan status after the scan");
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -180,23 +180,128 @@ async fn tagged_tracks_show_their_title_artist_album_and_length() {
 }
 
 #[actix_web::test]
-async fn a_large_library_loads_no_track_until_it_is_played() {
+async fn a_large_library_sends_one_screen_of_rows_and_loads_no_track_until_it_is_played() {
     let fixture = Fixture::new();
     let limit = audio_streamer::PRELOAD_METADATA_UP_TO;
+    let first_screen = audio_streamer::FIRST_SCREEN_ROWS;
     for i in 0..limit {
-        fixture.wav(&format!("t{i:03}.wav"), 0.01);
+        fixture.wav(&format!("t{i:04}.wav"), 0.01);
     }
-    let page = |app| async move {
-        let res = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
+    let (app, _) = testkit::app(&fixture.config()).await;
+    let get = async |app, uri: &'static str| {
+        let res = test::call_service(app, TestRequest::get().uri(uri).to_request()).await;
         String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
     };
+    let small = get(&app, "/").await;
+    assert_eq!(
+        small
+            .matches("<audio controls preload=\"metadata\"")
+            .count(),
+        first_screen
+    );
+
+    for i in limit..1000 {
+        fixture.wav(&format!("t{i:04}.wav"), 0.01);
+    }
     let (app, _) = testkit::app(&fixture.config()).await;
-    let html = page(app).await;
-    assert_eq!(html.matches("preload=\"metadata\"").count(), limit);
-    fixture.wav("one-more.wav", 0.01);
+    let big = get(&app, "/").await;
+    assert_eq!(
+        big.matches("<audio controls preload=\"none\"").count(),
+        first_screen
+    );
+    assert!(!big.contains("preload=\"metadata\""));
+    assert!(big.contains("0:00"), "lengths shown from the tags");
+    assert!(big.contains("1000 tracks"));
+    // The page does not grow with the library: ten times the tracks, the same HTML but a few
+    // attributes (preload, the set size).
+    assert!(
+        big.len().abs_diff(small.len()) < 400,
+        "{} vs {}",
+        big.len(),
+        small.len()
+    );
+    let list: serde_json::Value = serde_json::from_str(&get(&app, "/api/library").await).unwrap();
+    assert_eq!(list["reset"], true);
+    assert_eq!(list["tracks"].as_array().unwrap().len(), 1000);
+    assert_eq!(list["tracks"][999]["name"], "t0999");
+}
+
+#[actix_web::test]
+async fn pages_json_and_assets_are_compressed_and_audio_never_is() {
+    let fixture = Fixture::new();
+    for i in 0..50 {
+        fixture.wav(&format!("track {i}.wav"), 0.2);
+    }
     let (app, _) = testkit::app(&fixture.config()).await;
-    let html = page(app).await;
-    assert_eq!(html.matches("preload=\"none\"").count(), limit + 1);
-    assert!(!html.contains("preload=\"metadata\""));
-    assert!(html.contains("0:00"), "lengths still shown from the tags");
+    for (uri, encoding) in [
+        ("/", "br"),
+        ("/api/library", "gzip"),
+        ("/api/tracks", "br"),
+        ("/static/app.css", "gzip"),
+        ("/static/rows.js", "br"),
+    ] {
+        let req = TestRequest::get()
+            .uri(uri)
+            .insert_header((header::ACCEPT_ENCODING, encoding))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::OK, "{uri}");
+        assert_eq!(
+            res.headers().get(header::CONTENT_ENCODING).unwrap(),
+            encoding,
+            "{uri}"
+        );
+    }
+    for uri in ["/audio/track%201", "/events"] {
+        let req = TestRequest::get()
+            .uri(uri)
+            .insert_header((header::ACCEPT_ENCODING, "br, gzip"))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::OK, "{uri}");
+        let encoding = res.headers().get(header::CONTENT_ENCODING);
+        assert!(encoding.is_none_or(|e| e == "identity"), "{uri} compressed");
+    }
+    let res = test::call_service(&app, TestRequest::get().uri("/api/library").to_request()).await;
+    assert!(
+        res.headers().get(header::CONTENT_ENCODING).is_none(),
+        "nothing compressed for a client that did not ask"
+    );
+}
+
+#[actix_web::test]
+async fn the_library_api_answers_what_changed_since_a_version() {
+    let fixture = Fixture::new();
+    fixture.wav("a.wav", 0.05);
+    fixture.wav("c.wav", 0.05);
+    let (app, state) = testkit::app(&fixture.config()).await;
+    let get = |uri: String| {
+        let app = &app;
+        async move {
+            let res = test::call_service(app, TestRequest::get().uri(&uri).to_request()).await;
+            assert_eq!(res.status(), StatusCode::OK, "{uri}");
+            serde_json::from_slice::<serde_json::Value>(&test::read_body(res).await).unwrap()
+        }
+    };
+    let whole = get("/api/library".into()).await;
+    let version = whole["version"].as_str().unwrap().to_owned();
+    fixture.wav("b.wav", 0.05);
+    std::fs::remove_file(fixture.audio_dir().join("c.wav")).unwrap();
+    state.library.rescan();
+    let delta = get(format!("/api/library?since={version}")).await;
+    assert_eq!(delta["reset"], false);
+    assert_eq!(delta["tracks"].as_array().unwrap().len(), 1);
+    assert_eq!(delta["tracks"][0]["name"], "b");
+    assert_eq!(delta["tracks"][0]["after"], "a");
+    assert_eq!(delta["removed"], serde_json::json!(["c"]));
+    assert_ne!(delta["version"], version.as_str());
+    let unchanged = get(format!(
+        "/api/library?since={}",
+        delta["version"].as_str().unwrap()
+    ))
+    .await;
+    assert!(unchanged["tracks"].as_array().unwrap().is_empty());
+    let unknown = get("/api/library?since=another-run.3".into()).await;
+    assert_eq!(unknown["reset"], true);
+    assert_eq!(unknown["tracks"].as_array().unwrap().len(), 2);
 }

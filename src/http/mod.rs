@@ -23,7 +23,7 @@ use actix_web::{HttpResponse, Route, guard, middleware, web};
 
 use self::body::EmptyStream;
 use self::error::Error;
-pub use self::pages::PRELOAD_METADATA_UP_TO;
+pub use self::pages::{FIRST_SCREEN_ROWS, PRELOAD_METADATA_UP_TO};
 pub use self::server::start;
 use crate::state::AppState;
 
@@ -37,6 +37,7 @@ use crate::state::AppState;
 /// | `GET /events` | live stats (SSE) |
 /// | `GET /api/stats` | the latest stats (JSON) |
 /// | `GET /api/tracks` | the track list (JSON) |
+/// | `GET /api/library?since=<version>` | the track list, or what changed since a version (JSON) |
 /// | `GET /static/<file>` | embedded assets |
 ///
 /// Every route also answers `HEAD` (except `/events`); other methods get 405 with `Allow`, unknown
@@ -45,14 +46,16 @@ pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let all = web::scope("")
             .wrap(middleware::from_fn(head_without_body))
+            .wrap(middleware::from_fn(note_length))
             .wrap(middleware::from_fn(limit_request_head))
             // First: the route most requests take, matched by its prefix.
             .service(web::scope(audio::PREFIX).default_service(fn_service(audio::serve)))
-            .service(resource("/").route(get_or_head().to(pages::index)))
-            .service(resource("/api/tracks").route(get_or_head().to(pages::tracks)))
-            .service(resource("/api/stats").route(get_or_head().to(events::latest)))
+            .service(compressed("/").route(get_or_head().to(pages::index)))
+            .service(compressed("/api/tracks").route(get_or_head().to(pages::tracks)))
+            .service(compressed("/api/library").route(get_or_head().to(pages::library)))
+            .service(compressed("/api/stats").route(get_or_head().to(events::latest)))
             .service(resource("/events").route(web::get().to(events::subscribe)))
-            .service(resource("/static/{file}").route(get_or_head().to(assets::serve)))
+            .service(compressed("/static/{file}").route(get_or_head().to(assets::serve)))
             .service(resource(art::ROUTE).route(get_or_head().to(art::serve)))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(Error::NotFound)
@@ -81,6 +84,34 @@ async fn limit_request_head(
         return Ok(req.error_response(Error::HeadTooLarge));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// The length of an answer's body as the access log shows it, when known before it is sent: a
+/// fixed-length body, or the `Content-Length` declared for a body sent around actix (sendfile).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLength(pub u64);
+
+/// Notes each answer's [`BodyLength`] in its extensions (for the access log, which sees neither
+/// the body nor the bytes sendfile moves).
+async fn note_length(
+    req: ServiceRequest,
+    next: middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let head = req.method() == Method::HEAD;
+    let mut res = next.call(req).await?;
+    let length = match res.response().body().size() {
+        _ if head => Some(0),
+        BodySize::Sized(len) => Some(len),
+        BodySize::None => Some(0),
+        BodySize::Stream => res
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok()),
+    };
+    if let Some(len) = length {
+        res.response_mut().extensions_mut().insert(BodyLength(len));
+    }
+    Ok(res.map_into_boxed_body())
 }
 
 /// Gives every `HEAD` answer an empty body that states its length in the head.
@@ -116,6 +147,23 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(|| async {
         Err::<HttpResponse, _>(Error::MethodNotAllowed)
     }))
+}
+
+/// A [`resource`] whose answers are compressed (brotli or gzip) for clients that accept it: pages,
+/// JSON and assets. Never audio (already compressed, and ranges must count the file's bytes), covers
+/// or the event stream (each event must leave at once).
+fn compressed(
+    path: &str,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    resource(path).wrap(middleware::Compress::default())
 }
 
 /// Routes that answer `GET` and `HEAD` alike.

@@ -1,6 +1,10 @@
 //! The index page (`GET /`, askama template `templates/index.html`) and the track list as JSON
-//! (`GET /api/tracks`). Both show the library as it stands, mid-scan included: the watcher keeps it
-//! current, and open pages refresh when `/events` says it changed.
+//! (`GET /api/tracks`, and `GET /api/library` for the page). Both show the library as it stands,
+//! mid-scan included: the watcher keeps it current, and open pages ask `/api/library` what changed
+//! when `/events` says it did.
+//!
+//! The page's HTML carries only the first screen of rows, so its size does not grow with the
+//! library; its script fetches the whole list as JSON and shows the rows near the viewport.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -16,28 +20,28 @@ use crate::stats::{Snapshot, human_bytes};
 /// a large library does not send one request per track.
 pub const PRELOAD_METADATA_UP_TO: usize = 100;
 
-/// One folder's tracks, in page order.
-struct Group {
-    folder: String,
-    tracks: Vec<Row>,
-}
+/// Rows (tracks) rendered into the HTML: a first screen on a tall display. The rest arrive as JSON.
+pub const FIRST_SCREEN_ROWS: usize = 40;
 
 /// One track as the page shows it.
 struct Row {
     track: Track,
     size: String,
-    artist: String,
-    album: String,
     /// "Artist — Album", whichever are known.
     byline: String,
     /// "3:07", when the duration is known.
     length: String,
+    /// The name of the folder it starts, when it is the first of its folder.
+    heading: Option<String>,
+    /// 1-based position in the whole list (for `aria-posinset`).
+    position: usize,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "index.html")]
 struct IndexPage {
-    groups: Vec<Group>,
+    /// The first screen of rows.
+    rows: Vec<Row>,
     track_count: usize,
     audio_dir: String,
     /// Set while the library is being scanned.
@@ -58,37 +62,32 @@ pub(super) async fn index(state: web::Data<AppState>) -> Result<impl actix_web::
     state.refresh_if_unwatched();
     let scan = state.library.status().scan;
     let library = state.library.snapshot();
-    let mut groups: Vec<Group> = Vec::new();
-    for track in library.tracks() {
-        let artist = track.tags.artist.clone().unwrap_or_default();
-        let album = track.tags.album.clone().unwrap_or_default();
-        let byline = [artist.as_str(), album.as_str()]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" — ");
-        let length = track.tags.duration_secs.map_or_else(String::new, |secs| {
-            let secs = secs.round() as u64;
-            format!("{}:{:02}", secs / 60, secs % 60)
-        });
-        let row = Row {
-            size: human_bytes(track.size),
-            track: track.clone(),
-            artist,
-            album,
-            byline,
-            length,
-        };
-        match groups.last_mut() {
-            Some(group) if group.folder == track.folder => group.tracks.push(row),
-            _ => groups.push(Group {
-                folder: track.folder.clone(),
-                tracks: vec![row],
-            }),
-        }
-    }
+    let tracks = library.tracks();
+    let rows = tracks
+        .iter()
+        .enumerate()
+        .take(FIRST_SCREEN_ROWS)
+        .map(|(i, track)| {
+            let byline = [&track.tags.artist, &track.tags.album]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(" — ");
+            let starts_folder = i == 0 || tracks[i - 1].folder != track.folder;
+            Row {
+                size: human_bytes(track.size),
+                length: track.tags.duration_secs.map_or_else(String::new, length),
+                heading: (starts_folder && !track.folder.is_empty()).then(|| track.folder.clone()),
+                position: i + 1,
+                track: track.clone(),
+                byline,
+            }
+        })
+        .collect();
     Ok(IndexPage {
-        groups,
+        rows,
         track_count: library.tracks().len(),
         audio_dir: state.library.location().to_owned(),
         scan,
@@ -99,6 +98,34 @@ pub(super) async fn index(state: web::Data<AppState>) -> Result<impl actix_web::
         },
         stats: state.stats.borrow().clone(),
     })
+}
+
+/// A track's length as players show it: whole seconds, rounded down (`3:07`, `1:02:03`).
+fn length(secs: f64) -> String {
+    let secs = secs.max(0.0) as u64;
+    match secs / 3600 {
+        0 => format!("{}:{:02}", secs / 60, secs % 60),
+        hours => format!("{hours}:{:02}:{:02}", secs / 60 % 60, secs % 60),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct Since {
+    since: Option<String>,
+}
+
+/// `GET /api/library?since=<version>`: what the page's list needs to become current. Without
+/// `since` (or for a version this run cannot diff from), the whole list; else only the tracks added
+/// or changed since, each with the name of the track it follows, and the names removed.
+pub(super) async fn library(
+    state: web::Data<AppState>,
+    query: web::Query<Since>,
+) -> Result<HttpResponse, Error> {
+    state.refresh_if_unwatched();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("application/json")
+        .body(state.library.changes_since(query.since.as_deref())?))
 }
 
 /// `GET /api/tracks`: the library as a JSON array of tracks.

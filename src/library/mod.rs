@@ -7,8 +7,10 @@
 //! - `storage`: where the bytes live (the local folder), behind a small seam;
 //! - `walk`: one pass over the folder; `tags` and `media`: what one file is;
 //! - `track`: a track as listed; this module: the snapshot and its name index;
-//! - `shared`: the snapshot all workers share, rescanned in the background; `watcher`: when.
+//! - `shared`: the snapshot all workers share, rescanned in the background; `watcher`: when;
+//!   `changes`: what changed from one version of the list to the next, for open pages.
 
+mod changes;
 mod media;
 mod shared;
 mod storage;
@@ -23,6 +25,7 @@ use std::path::PathBuf;
 
 use percent_encoding::percent_decode_str;
 
+pub use self::changes::{Delta, Placed};
 pub use self::shared::{Progress, SharedLibrary, Status};
 pub use self::tags::{Image, Tags};
 pub use self::track::{Artwork, Track};

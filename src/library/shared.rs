@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::changes::{ChangeLog, changed_names};
 use super::storage::{LocalFolder, Storage};
 use super::tags::{Image, Tags, embedded_cover};
 use super::track::Artwork;
@@ -31,7 +32,7 @@ pub struct Status {
 }
 
 /// How far a scan has got.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Progress {
     /// Files whose tags have been read.
     pub read: usize,
@@ -53,6 +54,8 @@ pub struct SharedLibrary {
     scanning: Mutex<()>,
     last_scan: Mutex<Option<Instant>>,
     status: watch::Sender<Status>,
+    /// What changed at each recent version; held while a snapshot is published.
+    changes: Mutex<ChangeLog>,
 }
 
 impl SharedLibrary {
@@ -71,6 +74,7 @@ impl SharedLibrary {
             scanning: Mutex::new(()),
             last_scan: Mutex::new(None),
             status,
+            changes: Mutex::new(ChangeLog::new(epoch())),
         })
     }
 
@@ -118,6 +122,15 @@ impl SharedLibrary {
     /// A receiver that sees every change of [`SharedLibrary::status`].
     pub fn subscribe(&self) -> watch::Receiver<Status> {
         self.status.subscribe()
+    }
+
+    /// The track list as JSON for a page that has version `since` (`None`: a page that has
+    /// nothing yet): what changed since then, or the whole list (see [`super::Delta`]).
+    pub fn changes_since(&self, since: Option<&str>) -> serde_json::Result<String> {
+        let changes = lock(&self.changes);
+        let library = self.snapshot();
+        let status = self.status();
+        serde_json::to_string(&changes.delta(&library, status.version, status.scan, since))
     }
 
     /// Waits until no scan is reading tags (at once if none is).
@@ -222,28 +235,42 @@ impl SharedLibrary {
     /// Makes `library` (if any) the current snapshot and records `scan`; bumps the version when
     /// either changed what a page would show.
     fn publish(&self, library: Option<Library>, scan: Option<Progress>) -> Arc<Library> {
-        let (library, tracks_changed) = match library {
+        let mut changes = lock(&self.changes);
+        let (library, names) = match library {
             Some(library) => {
                 let library = Arc::new(library);
                 let old = std::mem::replace(
                     &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
                     Arc::clone(&library),
                 );
-                let changed = old.tracks != library.tracks;
-                (library, changed)
+                let names = if old.tracks == library.tracks {
+                    Vec::new()
+                } else {
+                    changed_names(&old, &library)
+                };
+                (library, names)
             }
-            None => (self.snapshot(), false),
+            None => (self.snapshot(), Vec::new()),
         };
         self.status.send_if_modified(|s| {
-            let changed = tracks_changed || s.scan != scan;
+            let changed = !names.is_empty() || s.scan != scan;
             if changed {
                 s.scan = scan;
                 s.version += 1;
+                changes.record(s.version, names);
             }
             changed
         });
         library
     }
+}
+
+/// Tells this run of the server from others (page versions start again from 0 at each start).
+fn epoch() -> String {
+    let since_1970 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{:x}", since_1970.as_nanos())
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
