@@ -28,7 +28,7 @@ export function applySearch() {
   const result = document.querySelector("[data-testid=search-result]");
   if (result) {
     const n = matched;
-    result.textContent = words.length ? (n ? `${n} track${n === 1 ? "" : "s"} match` : "no tracks match") : "";
+    result.textContent = words.length ? (n === 1 ? "1 track matches" : n ? `${n} tracks match` : "no tracks match") : "";
   }
 }
 

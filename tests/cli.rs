@@ -25,6 +25,11 @@ fn a_missing_audio_folder_is_one_line_and_exit_1() {
         stderr.contains("cannot read audio folder /no/such/folder"),
         "{stderr}"
     );
+    assert_eq!(
+        stderr.matches("os error").count(),
+        1,
+        "said twice: {stderr}"
+    );
     assert!(!stderr.contains("panicked"));
 }
 
@@ -304,4 +309,73 @@ fn a_fifo_or_a_folder_in_a_tracks_place_is_404_and_holds_up_no_one_even_with_one
         .status()
         .unwrap();
     assert_eq!(wait_exit(&mut child, Duration::from_secs(10)), Some(0));
+}
+
+/// Runs the binary on a folder with one track, sends `requests`, stops it and returns its log.
+fn log_of(extra: &[&str], requests: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.wav"), testkit::noise_wav(0.5, 1)).unwrap();
+    let port = testkit::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
+        .args([
+            "--audio-dir",
+            dir.path().to_str().unwrap(),
+            "--port",
+            &port.to_string(),
+        ])
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    for path in requests {
+        http_get(port, path);
+    }
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn every_request_is_logged_in_the_common_log_format_unless_turned_off() {
+    let log = log_of(&[], &["/audio/a", "/no/such/page", "/api/library"]);
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(" access] ")).collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    // host ident user [time] "request line" status bytes
+    let entry = lines[0].split_once(" access] ").unwrap().1;
+    let (host, rest) = entry.split_once(" - - [").unwrap();
+    let (_time, rest) = rest.split_once("] ").unwrap();
+    assert_eq!(host, "127.0.0.1");
+    assert_eq!(
+        rest,
+        format!(
+            "\"GET /audio/a HTTP/1.1\" 200 {}",
+            testkit::noise_wav(0.5, 1).len()
+        )
+    );
+    assert!(
+        lines[1].ends_with("\"GET /no/such/page HTTP/1.1\" 404 10"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("\"GET /api/library HTTP/1.1\" 200 "),
+        "{}",
+        lines[2]
+    );
+
+    let quiet = log_of(&["--no-access-log"], &["/audio/a"]);
+    assert!(!quiet.contains(" access] "), "{quiet}");
 }

@@ -31,6 +31,8 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
             .args(["--port", &port.to_string(), "--audio-dir"])
             .arg(audio)
+            // nginx runs with `access_log off` too.
+            .arg("--no-access-log")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()

@@ -21,7 +21,7 @@ use crate::stats::{Snapshot, human_bytes};
 pub const PRELOAD_METADATA_UP_TO: usize = 100;
 
 /// Rows (tracks) rendered into the HTML: a first screen on a tall display. The rest arrive as JSON.
-pub const FIRST_SCREEN_ROWS: usize = 40;
+pub const FIRST_SCREEN_ROWS: usize = 24;
 
 /// One track as the page shows it.
 struct Row {

@@ -36,12 +36,14 @@ pub(crate) use self::watcher::{Watcher, watch_folder};
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {
     /// The folder does not exist or cannot be read.
-    #[error("cannot read audio folder {}: {source}", path.display())]
+    // The OS's reason is part of the message, not a `source`: printed with its chain (`{:#}`),
+    // it would otherwise appear twice.
+    #[error("cannot read audio folder {}: {reason}", path.display())]
     Unreadable {
         /// The folder as configured.
         path: PathBuf,
         /// What the OS said.
-        source: io::Error,
+        reason: io::Error,
     },
     /// The path exists but is a file.
     #[error("audio folder {} is not a directory", .0.display())]

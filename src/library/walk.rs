@@ -30,9 +30,9 @@ pub(crate) struct Walk {
 
 /// `root` made canonical, once it is known to be a folder this process can list.
 pub(crate) fn readable_folder(root: &Path) -> Result<PathBuf, LibraryError> {
-    let unreadable = |source| LibraryError::Unreadable {
+    let unreadable = |reason| LibraryError::Unreadable {
         path: root.to_owned(),
-        source,
+        reason,
     };
     let canonical = root.canonicalize().map_err(unreadable)?;
     if !canonical.is_dir() {

@@ -266,3 +266,83 @@ async fn covers_show_in_the_list_the_now_playing_bar_and_the_lock_screen_metadat
     })
     .await;
 }
+
+#[actix_web::test]
+async fn the_now_playing_bar_shows_the_time_seeks_and_sets_the_volume_for_every_player() {
+    scenario("bar", async |s| {
+        s.open_index().await;
+        let tone = Session::player("tone");
+        let bar = |id: &str| format!("document.querySelector('[data-testid=now-playing] [data-testid={id}]')");
+        s.js::<bool>(&format!("{tone}.play().then(() => true)")).await;
+        s.wait_js("the elapsed time to move", &format!("{}.textContent === '0:01'", bar("elapsed"))).await;
+        // The list and the bar state a length as the player does: whole seconds, rounded down.
+        let (total, shown): (String, String) = s
+            .js(&format!("[{}.textContent, document.querySelector('[data-name=tone] .details').textContent]", bar("total")))
+            .await;
+        let player_secs: f64 = s.js(&format!("{tone}.duration")).await;
+        let floor = format!("0:{:02}", player_secs as u64);
+        assert_eq!(total, floor);
+        assert!(shown.ends_with(&floor), "the list says {shown}, the player {floor}");
+        // Icons are drawn, not taken from a font: each button shows an SVG of real size.
+        let icons: Vec<f64> = s
+            .js("[...document.querySelectorAll('[data-testid=now-playing] button')].map(b => [...b.querySelectorAll('svg')].map(i => i.getBoundingClientRect().width).reduce((a, b) => Math.max(a, b), 0))")
+            .await;
+        assert_eq!(icons.len(), 5);
+        assert!(icons.iter().all(|w| *w >= 12.0), "{icons:?}");
+        let toggle = bar("toggle");
+        assert_eq!(s.js::<String>(&format!("{toggle}.getAttribute('aria-label')")).await, "Pause");
+
+        // Seek with the bar.
+        s.js::<bool>(&format!("(s => {{ s.value = 15; s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); return true; }})({})", bar("seek")))
+            .await;
+        s.wait_js("the seek bar to move the player", &format!("{tone}.currentTime >= 14.9")).await;
+        // The volume applies to every player, and to the next one built.
+        s.js::<bool>(&format!("(v => {{ v.value = 0.3; v.dispatchEvent(new Event('input')); return true; }})({})", bar("volume")))
+            .await;
+        assert!(s.js::<bool>("[...document.querySelectorAll('audio')].every(a => Math.abs(a.volume - 0.3) < 1e-9)").await);
+        s.js::<bool>(&format!("({toggle}.click(), true)")).await;
+        s.wait_js("the toggle to pause", &format!("{tone}.paused && {toggle}.getAttribute('aria-label') === 'Play'")).await;
+        s.page.reload().await.unwrap();
+        s.wait_js("the volume kept after a reload", "(a => a && Math.abs(a.volume - 0.3) < 1e-9)(document.querySelector('audio'))").await;
+        assert_eq!(s.problems(), Vec::<String>::new());
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_file_that_cannot_be_read_says_so_and_is_not_offered_for_playing() {
+    fn with_a_broken_file(fixture: &testkit::Fixture) {
+        four_tracks(fixture);
+        fixture.file("broken.mp3", &[0u8; 4096]);
+    }
+    scenario_in("unreadable", with_a_broken_file, async |s| {
+        s.open_index().await;
+        let row = "document.querySelector('[data-name=broken]')";
+        s.wait_js("the broken file's row", row).await;
+        assert!(
+            !s.js::<bool>(&format!("!!{row}.querySelector('audio')"))
+                .await,
+            "offered for playing"
+        );
+        let said: String = s
+            .js(&format!(
+                "{row}.querySelector('[data-testid=problem]').textContent"
+            ))
+            .await;
+        assert_eq!(
+            said,
+            "This file could not be read, so it is not offered for playing."
+        );
+        // Next and previous skip it: the list is broken, chime, noise, tone, voice.
+        let chime = Session::player("chime");
+        s.js::<bool>(&format!("{chime}.play().then(() => true)"))
+            .await;
+        s.key("p", "KeyP", 80, false).await;
+        s.wait_js(
+            "previous wraps past the broken file",
+            &format!("!{}.paused", Session::player("voice")),
+        )
+        .await;
+    })
+    .await;
+}

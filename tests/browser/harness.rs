@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::browser::Browser;
 use chromiumoxide::cdp::browser_protocol::input::{DispatchKeyEventParams, DispatchKeyEventType};
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
 use chromiumoxide::cdp::browser_protocol::network::{EventLoadingFailed, EventResponseReceived};
@@ -21,7 +21,6 @@ use tokio::time::{Instant, sleep};
 /// One browser at a time: two cores do not run several Chromiums and audio decoders smoothly.
 pub(crate) static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// What the page did that a person would notice: errors, failed loads, and every audio response.
@@ -47,71 +46,49 @@ pub(crate) struct Session {
 
 /// Whether the browser tests can run here; prints the skip line (or fails under CI) when not.
 pub(crate) fn available() -> bool {
-    let missing: Vec<&str> = [(CHROMIUM, "chromium"), ("/usr/bin/sox", "sox")]
-        .into_iter()
-        .filter(|(path, _)| !Path::new(path).exists())
-        .map(|(_, package)| package)
-        .collect();
-    if missing.is_empty() {
-        return true;
+    testkit::browser::chromium_available("browser tests")
+}
+
+/// Generated tracks: `tone.mp3` (with a cover), `voice.ogg`, `chime.flac` (20 s each) and `noise.wav`
+/// (5 min, 58 MB: more than Chromium buffers ahead, so a seek near the end needs a new range request).
+pub(crate) fn four_tracks(fixture: &Fixture) {
+    let dir = fixture.audio_dir();
+    sox(&dir, "tone.mp3", 20, false);
+    testkit::tag_file(
+        &dir.join("tone.mp3"),
+        "tone",
+        "",
+        "",
+        Some(&testkit::png(64, 64, 3)),
+    );
+    sox(&dir, "voice.ogg", 20, false);
+    sox(&dir, "chime.flac", 20, false);
+    sox(&dir, "noise.wav", 300, true);
+}
+
+/// Tracks of half a second in folders of 100 (`folder 00/track 0000.wav`, ...): a library of `n`.
+pub(crate) fn library_of(fixture: &Fixture, n: usize) {
+    for i in 0..n {
+        testkit::write_wav(
+            &fixture
+                .audio_dir()
+                .join(format!("folder {:02}/track {i:04}.wav", i / 100)),
+            0.5,
+        );
     }
-    let hint = format!(
-        "browser tests skipped: {} not installed (apt-get install -y chromium chromium-driver sox libsox-fmt-mp3)",
-        missing.join(" and ")
-    );
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true: {hint}"
-    );
-    eprintln!("{hint}");
-    false
 }
 
 impl Session {
-    /// Generated tracks: `tone.mp3` (with a cover), `voice.ogg`, `chime.flac` (20 s each) and `noise.wav` (5 min,
-    /// 58 MB: more than Chromium buffers ahead, so a seek near the end needs a new range request).
-    pub(crate) async fn start() -> Self {
+    /// A session whose audio folder `make` fills.
+    pub(crate) async fn start(make: fn(&Fixture)) -> Self {
         let fixture = Fixture::new();
-        let dir = fixture.audio_dir();
-        sox(&dir, "tone.mp3", 20, false);
-        testkit::tag_file(
-            &dir.join("tone.mp3"),
-            "tone",
-            "",
-            "",
-            Some(&testkit::png(64, 64, 3)),
-        );
-        sox(&dir, "voice.ogg", 20, false);
-        sox(&dir, "chime.flac", 20, false);
-        sox(&dir, "noise.wav", 300, true);
+        make(&fixture);
         let mut config = fixture.config();
         config.stats_interval = Duration::from_millis(250);
         let server = TestServer::start(&config).await;
 
         let profile = tempfile::tempdir().unwrap();
-        let browser_config = BrowserConfig::builder()
-            .chrome_executable(CHROMIUM)
-            .no_sandbox()
-            .user_data_dir(profile.path())
-            .window_size(1200, 900)
-            // chromiumoxide adds the leading `--` itself.
-            .args([
-                "disable-gpu",
-                "disable-quic",
-                "no-first-run",
-                "disable-background-networking",
-                "disable-component-update",
-                "disable-sync",
-                "mute-audio",
-            ])
-            .arg(("autoplay-policy", "no-user-gesture-required"))
-            .build()
-            .expect("browser config");
-        let (browser, mut handler) = Browser::launch(browser_config)
-            .await
-            .expect("Chromium starts");
-        tokio::spawn(async move { while handler.next().await.is_some() {} });
-        let page = browser.new_page("about:blank").await.expect("new page");
+        let (browser, page) = testkit::browser::launch(profile.path(), 1200, 900).await;
         let journal = Arc::new(Mutex::new(Journal::default()));
         watch_page(&page, &journal).await;
         Self {
@@ -319,11 +296,19 @@ pub(crate) async fn scenario<F>(test: &str, body: F)
 where
     F: AsyncFnOnce(&Session),
 {
+    scenario_in(test, four_tracks, body).await;
+}
+
+/// [`scenario`] with an audio folder that `make` fills.
+pub(crate) async fn scenario_in<F>(test: &str, make: fn(&Fixture), body: F)
+where
+    F: AsyncFnOnce(&Session),
+{
     if !available() {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().await;
-    let mut session = Session::start().await;
+    let mut session = Session::start(make).await;
     let outcome = AssertUnwindSafe(body(&session)).catch_unwind().await;
     if let Err(panic) = outcome {
         let dir = session.save_failure_artifacts(test).await;

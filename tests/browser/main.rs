@@ -12,3 +12,4 @@ mod controls;
 mod harness;
 mod live;
 mod playback;
+mod scale;

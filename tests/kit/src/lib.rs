@@ -1,7 +1,9 @@
 //! What audio-streamer's tests and benchmarks share: generated fixtures (WAV, MP3, PNG, tags, sox
 //! tracks) in temp folders, the app in-process, the real server on an ephemeral port, a raw HTTP/1.1
-//! client for requests no well-behaved client would send, and [`load`], the mixed soak traffic.
+//! client for requests no well-behaved client would send, [`load`], the mixed soak traffic, and
+//! [`browser`], Chromium launched as the browser tests and the browser benchmark use it.
 
+pub mod browser;
 mod fixtures;
 pub mod load;
 mod server;
