@@ -8,6 +8,7 @@
 //! `harness.rs` starts the browser, the server and the fixtures and keeps the journal; each other
 //! file holds the scenarios of one part of the page.
 
+mod audit;
 mod controls;
 mod harness;
 mod live;

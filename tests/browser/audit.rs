@@ -1,0 +1,49 @@
+//! An accessibility audit with axe-core (fetched by `scripts/fetch-axe-core.sh`), injected into the
+//! page in light and dark colour schemes, with the now-playing bar and a search result showing.
+
+use chromiumoxide::cdp::browser_protocol::emulation::{MediaFeature, SetEmulatedMediaParams};
+
+use crate::harness::*;
+
+/// axe-core's script, or `None` (with the skip line, or a failure under CI) when not fetched.
+fn axe_core() -> Option<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/axe-core/axe.min.js");
+    match std::fs::read_to_string(path) {
+        Ok(script) => Some(script),
+        Err(_) => {
+            let hint =
+                "accessibility audit skipped: axe-core not fetched (run scripts/fetch-axe-core.sh)";
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true: {hint}"
+            );
+            eprintln!("{hint}");
+            None
+        }
+    }
+}
+
+#[actix_web::test]
+async fn axe_finds_no_accessibility_violations_in_light_or_dark() {
+    let Some(axe) = axe_core() else { return };
+    scenario("axe", async |s| {
+        for scheme in ["light", "dark"] {
+            let media = SetEmulatedMediaParams::builder()
+                .features(vec![MediaFeature::new("prefers-color-scheme", scheme)])
+                .build();
+            s.page.execute(media).await.unwrap();
+            s.open_index().await;
+            let tone = Session::player("tone");
+            s.js::<bool>(&format!("{tone}.play().then(() => {tone}.pause()).then(() => true)")).await;
+            s.wait_js("the now-playing bar", "!document.querySelector('[data-testid=now-playing]').hidden").await;
+            s.js::<bool>("(i => { i.value = 'o'; i.dispatchEvent(new Event('input')); return true; })(document.querySelector('[data-testid=search]'))")
+                .await;
+            s.page.evaluate(axe.as_str()).await.unwrap();
+            let violations: Vec<String> = s
+                .js("axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.map(v => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`))")
+                .await;
+            assert!(violations.is_empty(), "{scheme}: {violations:#?}");
+        }
+    })
+    .await;
+}
