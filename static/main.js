@@ -11,7 +11,7 @@ import { setUpPlayer } from "./player.js";
 import { setUpProblems } from "./problems.js";
 import { restoreCurrent, setUpResume } from "./resume.js";
 import { adoptRows, refreshRows } from "./rows.js";
-import { applySearch, setUpSearch } from "./search.js";
+import { applySearch, prepareSearch, setUpSearch } from "./search.js";
 import { connect } from "./stats.js";
 
 setUpProblems();
@@ -25,6 +25,7 @@ let first = true;
 onChange((changed, reset) => {
   refreshRows(reset ? null : changed);
   applySearch();
+  prepareSearch(library.tracks);
   showCounts();
   if (first) {
     first = false;

@@ -2,6 +2,8 @@
 // track decides which sentence (gone, storage too slow, format this browser cannot play, server
 // unreachable). The sentence stays with the track if its row is rebuilt.
 
+import { library } from "./library.js";
+
 /** Track name → the sentence shown. */
 export const problems = new Map();
 
@@ -20,18 +22,21 @@ export function showProblem(li, text) {
 
 async function explain(audio) {
   const li = audio.closest("[data-name]");
-  if (!li) return;
-  const format = audio.getAttribute("aria-label")?.match(/\(([^)]*)\)$/)?.[1] || "this";
+  const code = audio.error?.code;
+  if (!li || !code || code === MediaError.MEDIA_ERR_ABORTED) return;
+  const format = library.byName.get(li.dataset.name)?.format || "this kind of";
   let text;
   try {
     const response = await fetch(audio.currentSrc || audio.src, { method: "HEAD", cache: "no-store" });
     if (response.status === 404) text = "This file is no longer in the library folder.";
     else if (response.status === 503) {
       text = "The server could not read this file in time (its storage is slow or busy). Press play to try again.";
+    } else if (response.ok && code === MediaError.MEDIA_ERR_NETWORK) {
+      text = "The connection dropped while this track was loading. Press play to try again.";
     } else if (response.ok) text = `This browser cannot play ${format} files.`;
     else text = `The server answered ${response.status} for this file.`;
   } catch (_) {
-    text = "The server cannot be reached. Playback resumes when it is back.";
+    text = "The server cannot be reached. Press play to try again once it is back.";
   }
   problems.set(li.dataset.name, text);
   showProblem(li, text);

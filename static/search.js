@@ -15,6 +15,12 @@ function haystack(track) {
   return text;
 }
 
+/** Prepares every track's search text while the page is idle, so the first keystroke does not. */
+export function prepareSearch(tracks) {
+  const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 50));
+  idle(() => { for (const track of tracks) haystack(track); });
+}
+
 export function applySearch() {
   const query = input ? input.value.trim() : "";
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
