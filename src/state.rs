@@ -25,6 +25,8 @@ pub struct AppState {
     pub stats: watch::Receiver<Snapshot>,
     /// Caps on concurrent use.
     pub limits: Limits,
+    /// Log one line per request.
+    pub access_log: bool,
     /// Shuts down connections whose client stopped taking data.
     pub(crate) watchdog: Arc<Watchdog>,
 }
@@ -58,6 +60,7 @@ impl AppState {
             counters,
             stats: rx,
             limits: config.limits,
+            access_log: config.access_log,
             watchdog,
         }))
     }

@@ -2,6 +2,7 @@
 //! and every test, the handlers (thin: parse the request, ask the domain, build the response), the
 //! error-to-status map, conditional requests, the audio body, and the server.
 
+mod access_log;
 mod art;
 mod assets;
 mod audio;
@@ -44,10 +45,18 @@ use crate::state::AppState;
 /// paths 404.
 pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        let log = state.access_log;
+        // Middlewares go on this scope, not on the App: the scope's answers are boxed, while each
+        // App-level layer would grow the state actix-http keeps for every connection.
         let all = web::scope("")
             .wrap(middleware::from_fn(head_without_body))
-            .wrap(middleware::from_fn(note_length))
             .wrap(middleware::from_fn(limit_request_head))
+            // The log outermost: it reads the length the note inside it recorded.
+            .wrap(middleware::Condition::new(
+                log,
+                middleware::from_fn(access_log::note_length),
+            ))
+            .wrap(middleware::Condition::new(log, access_log::logger()))
             // First: the route most requests take, matched by its prefix.
             .service(web::scope(audio::PREFIX).default_service(fn_service(audio::serve)))
             .service(compressed("/").route(get_or_head().to(pages::index)))
@@ -84,34 +93,6 @@ async fn limit_request_head(
         return Ok(req.error_response(Error::HeadTooLarge));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
-}
-
-/// The length of an answer's body as the access log shows it, when known before it is sent: a
-/// fixed-length body, or the `Content-Length` declared for a body sent around actix (sendfile).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BodyLength(pub u64);
-
-/// Notes each answer's [`BodyLength`] in its extensions (for the access log, which sees neither
-/// the body nor the bytes sendfile moves).
-async fn note_length(
-    req: ServiceRequest,
-    next: middleware::Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let head = req.method() == Method::HEAD;
-    let mut res = next.call(req).await?;
-    let length = match res.response().body().size() {
-        _ if head => Some(0),
-        BodySize::Sized(len) => Some(len),
-        BodySize::None => Some(0),
-        BodySize::Stream => res
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok()),
-    };
-    if let Some(len) = length {
-        res.response_mut().extensions_mut().insert(BodyLength(len));
-    }
-    Ok(res.map_into_boxed_body())
 }
 
 /// Gives every `HEAD` answer an empty body that states its length in the head.

@@ -8,35 +8,29 @@ use std::os::fd::AsRawFd as _;
 use std::sync::Arc;
 
 use actix_web::dev::{Extensions, Server};
-use actix_web::middleware::{self, Logger};
 use actix_web::{App, HttpServer};
 
-use super::{BodyLength, routes};
+use super::routes;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::stream::{ConnSocket, listen};
 
 /// Starts the server on `config.addr` and returns it (to be awaited) with the address it got.
 pub fn start(config: &Config, state: Arc<AppState>) -> io::Result<(Server, SocketAddr)> {
-    let access_log = config.access_log;
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .wrap(middleware::Condition::new(access_log, access_logger()))
-            .configure(routes(Arc::clone(&state)))
-    })
-    // Bodies go out in chunks smaller than the response: without NODELAY, Nagle holds the tail
-    // of each range response back ~40 ms.
-    .tcp_nodelay(true)
-    // Notice a closed SSE client within a fraction of a second instead of on the next write.
-    .h1_allow_half_closed(false)
-    .shutdown_timeout(5)
-    .client_request_timeout(config.request_timeout)
-    // The pump sizes chunks by the socket's free room; let it see the socket once per chunk.
-    .on_connect(record_socket)
-    // Poll a body only once everything written before it has reached the socket. The pump's
-    // sendfile path depends on it (file bytes must land after the head); it also keeps the
-    // connection's buffer from growing with batched chunks.
-    .h1_write_buffer_size(1);
+    let mut server = HttpServer::new(move || App::new().configure(routes(Arc::clone(&state))))
+        // Bodies go out in chunks smaller than the response: without NODELAY, Nagle holds the tail
+        // of each range response back ~40 ms.
+        .tcp_nodelay(true)
+        // Notice a closed SSE client within a fraction of a second instead of on the next write.
+        .h1_allow_half_closed(false)
+        .shutdown_timeout(5)
+        .client_request_timeout(config.request_timeout)
+        // The pump sizes chunks by the socket's free room; let it see the socket once per chunk.
+        .on_connect(record_socket)
+        // Poll a body only once everything written before it has reached the socket. The pump's
+        // sendfile path depends on it (file bytes must land after the head); it also keeps the
+        // connection's buffer from growing with batched chunks.
+        .h1_write_buffer_size(1);
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
@@ -50,21 +44,6 @@ pub fn start(config: &Config, state: Arc<AppState>) -> io::Result<(Server, Socke
     let server = server.listen(listener).map_err(cannot_listen)?;
     let addr = server.addrs()[0];
     Ok((server.run(), addr))
-}
-
-/// One line per request in the common log format: client, `[time]`, request line, status, and the
-/// body's length ([`BodyLength`]: `-` for a compressed or streamed body of unknown length). Audio
-/// goes out around actix (sendfile), so for a track it is the length answered, not what a client
-/// that left early received.
-fn access_logger() -> Logger {
-    Logger::new(r#"%a - - [%t] "%r" %s %{length}xo"#)
-        .custom_response_replace("length", |res| {
-            res.response()
-                .extensions()
-                .get::<BodyLength>()
-                .map_or_else(|| "-".to_owned(), |len| len.0.to_string())
-        })
-        .log_target("access")
 }
 
 /// `HttpServer::on_connect` hook: stores a plain-TCP connection's [`ConnSocket`] in its data.
