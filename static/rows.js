@@ -154,7 +154,7 @@ function element(tag, attributes = {}, text = "") {
 }
 
 function folderRow(folder) {
-  const li = element("li", { class: "folder", "data-testid": "folder", "data-folder": folder, "aria-hidden": "true" });
+  const li = element("li", { class: "folder", "data-testid": "folder", "data-folder": folder });
   li.append(element("h2", {}, folder));
   return li;
 }

@@ -1,5 +1,6 @@
 //! An accessibility audit with axe-core (fetched by `scripts/fetch-axe-core.sh`), injected into the
-//! page in light and dark colour schemes, with the now-playing bar and a search result showing.
+//! page in light and dark colour schemes, with a folder heading, the now-playing bar and a search
+//! result showing.
 
 use chromiumoxide::cdp::browser_protocol::emulation::{MediaFeature, SetEmulatedMediaParams};
 
@@ -26,7 +27,11 @@ fn axe_core() -> Option<String> {
 #[actix_web::test]
 async fn axe_finds_no_accessibility_violations_in_light_or_dark() {
     let Some(axe) = axe_core() else { return };
-    scenario("axe", async |s| {
+    fn with_a_subfolder(fixture: &testkit::Fixture) {
+        four_tracks(fixture);
+        testkit::write_wav(&fixture.audio_dir().join("live/encore.wav"), 2.0);
+    }
+    scenario_in("axe", with_a_subfolder, async |s| {
         for scheme in ["light", "dark"] {
             let media = SetEmulatedMediaParams::builder()
                 .features(vec![MediaFeature::new("prefers-color-scheme", scheme)])
@@ -36,8 +41,10 @@ async fn axe_finds_no_accessibility_violations_in_light_or_dark() {
             let tone = Session::player("tone");
             s.js::<bool>(&format!("{tone}.play().then(() => {tone}.pause()).then(() => true)")).await;
             s.wait_js("the now-playing bar", "!document.querySelector('[data-testid=now-playing]').hidden").await;
-            s.js::<bool>("(i => { i.value = 'o'; i.dispatchEvent(new Event('input')); return true; })(document.querySelector('[data-testid=search]'))")
+            s.wait_js("the folder's heading", "document.querySelector('[data-testid=folder] h2')").await;
+            s.js::<bool>("(i => { i.value = 'e'; i.dispatchEvent(new Event('input')); return true; })(document.querySelector('[data-testid=search]'))")
                 .await;
+            s.wait_js("a search result", "document.querySelector('[data-testid=search-result]').textContent.includes('match')").await;
             s.page.evaluate(axe.as_str()).await.unwrap();
             let violations: Vec<String> = s
                 .js("axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.map(v => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`))")
