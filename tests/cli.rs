@@ -114,6 +114,15 @@ fn spawn_logging_to(
     (child, port)
 }
 
+/// Sends `signal` (`-TERM`, `-INT`) to the server, with `kill(1)`.
+fn send(signal: &str, child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal}");
+}
+
 fn wait_exit(child: &mut std::process::Child, within: std::time::Duration) -> Option<i32> {
     let deadline = std::time::Instant::now() + within;
     loop {
@@ -148,11 +157,7 @@ fn sigterm_and_sigint_stop_the_server_cleanly_with_exit_0_even_with_live_clients
             .unwrap();
         assert!(viewer.read(&mut buf).unwrap() > 0);
 
-        let status = Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        send(signal, &child);
         // Short requests get up to 5 s to finish; streams are then ended.
         let code = wait_exit(&mut child, std::time::Duration::from_secs(15));
         assert_eq!(code, Some(0), "{signal}: exit code");
@@ -304,10 +309,7 @@ fn a_fifo_or_a_folder_in_a_tracks_place_is_404_and_holds_up_no_one_even_with_one
     }
     assert!(body == big, "the listener's bytes differ from the file");
 
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    send("-TERM", &child);
     assert_eq!(wait_exit(&mut child, Duration::from_secs(10)), Some(0));
 }
 
@@ -315,35 +317,11 @@ fn a_fifo_or_a_folder_in_a_tracks_place_is_404_and_holds_up_no_one_even_with_one
 fn log_of(extra: &[&str], requests: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.wav"), testkit::noise_wav(0.5, 1)).unwrap();
-    let port = testkit::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
-        .args([
-            "--audio-dir",
-            dir.path().to_str().unwrap(),
-            "--port",
-            &port.to_string(),
-        ])
-        .args(extra)
-        .env_remove("RUST_LOG")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let (child, port) = spawn_logging_to(dir.path(), Stdio::piped(), extra);
     for path in requests {
         http_get(port, path);
     }
-    let stopped = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(stopped.success());
+    send("-TERM", &child);
     let out = child.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
