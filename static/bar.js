@@ -21,6 +21,8 @@ export function showBar(audio, track) {
   const cover = part("now-cover");
   cover.hidden = !track.art;
   if (track.art) cover.src = track.art; else cover.removeAttribute("src");
+  const problem = part("now-problem");
+  if (problem.dataset.for !== track.name) problem.hidden = true;
   showTime();
   showState();
 }
@@ -51,6 +53,15 @@ export function setUpBar() {
   for (const type of ["play", "pause", "ended"]) {
     document.addEventListener(type, (event) => { if (event.target === shown) showState(); }, true);
   }
+  // A track that cannot play says why in the bar as well (see problems.js).
+  const problem = part("now-problem");
+  document.addEventListener("track-problem", (event) => {
+    if (event.detail.audio !== shown) return;
+    problem.textContent = event.detail.text;
+    problem.dataset.for = event.detail.audio.closest("[data-name]")?.dataset.name || "";
+    problem.hidden = false;
+  });
+  document.addEventListener("playing", (event) => { if (event.target === shown) problem.hidden = true; }, true);
   const seek = part("seek");
   seek.addEventListener("input", () => {
     dragging = true;

@@ -346,3 +346,29 @@ async fn a_file_that_cannot_be_read_says_so_and_is_not_offered_for_playing() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_track_whose_file_is_gone_says_so_in_its_row_and_in_the_bar() {
+    // Over 100 tracks, players load nothing until played: the browser holds none of the file.
+    scenario_in("gone", |fixture| library_of(fixture, 150), async |s| {
+        s.open_index().await;
+        let name = "folder 00/track 0003";
+        std::fs::remove_file(s.fixture.audio_dir().join(format!("{name}.wav"))).unwrap();
+        let player = Session::player(name);
+        // Played at once, before the folder's watcher has taken the track off the list.
+        s.js::<bool>(&format!("({player}.play().catch(() => {{}}), true)")).await;
+        let gone = "This file is no longer in the library folder.";
+        s.wait_js(
+            "the bar to say the file is gone",
+            &format!("(p => !p.hidden && p.textContent === '{gone}')(document.querySelector('[data-testid=now-problem]'))"),
+        )
+        .await;
+        let said: String = s
+            .js(&format!("document.querySelector('[data-name=\"{name}\"] [data-testid=problem]').textContent"))
+            .await;
+        assert_eq!(said, gone);
+        // The list drops it once the watcher has seen the folder change.
+        s.wait_js("the list without it", "document.querySelector('[data-testid=track-count]').textContent === '149 tracks'").await;
+    })
+    .await;
+}
