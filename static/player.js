@@ -29,6 +29,12 @@ function becomeCurrent(audio) {
 function play(audio) {
   if (!audio) return;
   for (const other of document.querySelectorAll("audio")) if (other !== audio) other.pause();
+  // Current at once, not when its `play` event arrives: a key pressed again right away moves on
+  // from this track, not from the one before.
+  if (audio !== current) {
+    cancelHandoff();
+    becomeCurrent(audio);
+  }
   audio.play().catch(() => {});
 }
 

@@ -118,6 +118,12 @@ async fn next_and_previous_cross_the_edge_of_the_built_rows() {
             &format!("!{}.paused", Session::player(&edge)),
         )
         .await;
+        // Two keys in one go (one task): the second moves on from the track the first chose.
+        s.js::<bool>("(['n', 'p'].forEach(key => document.dispatchEvent(new KeyboardEvent('keydown', { key }))), true)")
+            .await;
+        s.wait_js("n then p to come back to the edge row", &format!("!{}.paused", Session::player(&edge))).await;
+        // The track past the edge stopped (and, out of view, its row may be gone).
+        assert!(s.js::<bool>(&format!("(a => !a || a.paused)({})", Session::player(&beyond))).await);
     })
     .await;
 }
