@@ -58,7 +58,7 @@ export function setUpBar() {
   document.addEventListener("track-problem", (event) => {
     if (event.detail.audio !== shown) return;
     problem.textContent = event.detail.text;
-    problem.dataset.for = event.detail.audio.closest("[data-name]")?.dataset.name || "";
+    problem.dataset.for = event.detail.name;
     problem.hidden = false;
   });
   document.addEventListener("playing", (event) => { if (event.target === shown) problem.hidden = true; }, true);

@@ -10,15 +10,9 @@ import { MODES, store } from "./store.js";
 // to the next one. The current player is kept in the document while the list scrolls.
 let current = null;
 
-/** The current player, if any. */
-export const currentAudio = () => current;
-
-// Makes `audio` the current track (restored after a reload) and shows it in the bar.
+// Makes `audio` the current track (on play, or restored after a reload): kept in the document,
+// shown in the bar.
 export function setCurrent(audio) {
-  becomeCurrent(audio);
-}
-
-function becomeCurrent(audio) {
   if (current && current !== audio) kept.delete(current);
   current = audio;
   if (audio) kept.add(audio);
@@ -33,7 +27,7 @@ function play(audio) {
   // from this track, not from the one before.
   if (audio !== current) {
     cancelHandoff();
-    becomeCurrent(audio);
+    setCurrent(audio);
   }
   audio.play().catch(() => {});
 }
@@ -98,7 +92,7 @@ function handOff() {
   // No seek when already at the start: a seek would throw away what was buffered.
   if (next.currentTime > 0) next.currentTime = 0;
   next.play().catch(() => {});
-  becomeCurrent(next);
+  setCurrent(next);
 }
 
 function trackEnded() {
@@ -147,7 +141,7 @@ export function setUpPlayer() {
     if (!(event.target instanceof HTMLAudioElement)) return;
     if (event.target === current) return;
     cancelHandoff();
-    becomeCurrent(event.target);
+    setCurrent(event.target);
   }, true);
   document.addEventListener("ended", (event) => {
     if (event.target === current) trackEnded();

@@ -41,7 +41,7 @@ async function explain(audio) {
   problems.set(li.dataset.name, text);
   showProblem(li, text);
   // The now-playing bar says it too: the row may be far away, or gone from the list.
-  document.dispatchEvent(new CustomEvent("track-problem", { detail: { audio, text } }));
+  document.dispatchEvent(new CustomEvent("track-problem", { detail: { audio, name: li.dataset.name, text } }));
 }
 
 export function setUpProblems() {

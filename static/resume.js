@@ -19,7 +19,7 @@ function rememberPosition(audio) {
 
 // Seeks a new player to where its track was left, once it knows its length.
 function restorePosition(audio) {
-  const name = audio.closest("[data-name]")?.dataset.name ?? null;
+  const name = nameOf(audio);
   const at = name && stored(POSITIONS, {})[name];
   if (!at) return;
   const seek = () => { if (audio.currentTime < 0.1 && at < (audio.duration || Infinity)) audio.currentTime = at; };

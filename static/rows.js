@@ -40,7 +40,7 @@ function sizes() {
 }
 
 /** Lays the list out again (after the library or the filter changed) and redraws it. */
-export function layout() {
+function layout() {
   if (!list) return;
   const { row, folder } = sizes();
   items = []; tops = []; shownTracks = [];
