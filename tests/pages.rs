@@ -323,3 +323,49 @@ async fn the_library_api_answers_what_changed_since_a_version() {
     assert_eq!(unknown["reset"], true);
     assert_eq!(unknown["tracks"].as_array().unwrap().len(), 2);
 }
+
+#[actix_web::test]
+async fn every_answer_carries_the_security_headers() {
+    let fixture = Fixture::new();
+    fixture.wav("one.wav", 0.01);
+    let (app, _) = testkit::app(&fixture.config()).await;
+    for (method, uri) in [
+        ("GET", "/"),
+        ("HEAD", "/"),
+        ("GET", "/api/tracks"),
+        ("GET", "/api/library"),
+        ("GET", "/api/stats"),
+        ("GET", "/static/app.css"),
+        ("GET", "/audio/one"),
+        ("GET", "/audio/missing"),
+        ("GET", "/no/such/page"),
+        ("POST", "/"),
+    ] {
+        let req = TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(uri)
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        let headers = res.headers();
+        let csp = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap_or_else(|| panic!("{method} {uri}: no Content-Security-Policy"))
+            .to_str()
+            .unwrap();
+        assert!(!csp.contains("unsafe-"), "{method} {uri}: {csp}");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{method} {uri}: {csp}");
+        }
+        assert_eq!(
+            headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff"
+        );
+        assert_eq!(headers.get(header::REFERRER_POLICY).unwrap(), "same-origin");
+        assert_eq!(headers.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
+    }
+}
