@@ -78,6 +78,10 @@ pub struct Args {
     /// Write no access log (by default one line per request, in the common log format)
     #[arg(long, env = "AUDIO_STREAMER_NO_ACCESS_LOG")]
     pub no_access_log: bool,
+
+    /// Bearer token /metrics asks for (set it in the environment: flags show in `ps`)
+    #[arg(long, env = "AUDIO_STREAMER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// The server's settings, checked and in the types the server uses.
@@ -103,6 +107,8 @@ pub struct Config {
     pub limits: Limits,
     /// Log one line per request.
     pub access_log: bool,
+    /// The bearer token `/metrics` asks for, if any.
+    pub metrics_token: Option<String>,
 }
 
 /// Caps on concurrent use, checked when a stream or viewer starts.
@@ -130,6 +136,7 @@ impl From<Args> for Config {
                 max_viewers: args.max_viewers,
             },
             access_log: !args.no_access_log,
+            metrics_token: args.metrics_token.filter(|t| !t.is_empty()),
         }
     }
 }
@@ -151,6 +158,7 @@ impl Config {
                 max_viewers: 1024,
             },
             access_log: false,
+            metrics_token: None,
         }
     }
 }

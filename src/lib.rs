@@ -3,7 +3,7 @@
 //! - `http`: the route table, every handler and the server; the only module that knows actix;
 //! - `stream`: which bytes of a track go out and how (ranges, the pump, sockets, the send timeout);
 //! - [`library`]: what a track is and where its bytes live;
-//! - [`stats`]: counters and memory samples; [`config`]: flags into settings;
+//! - [`stats`]: counters and memory samples; [`metrics`]: them for Prometheus; [`config`]: flags into settings;
 //! - `state`: what the handlers share and how it starts.
 
 #![deny(unsafe_code)] // allowed in one module, `sys`, which says why each call is sound
@@ -12,6 +12,7 @@
 pub mod config;
 mod http;
 pub mod library;
+pub mod metrics;
 mod state;
 pub mod stats;
 mod stream;

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::config::{Config, Limits};
 use crate::library::{LibraryError, SharedLibrary, Watcher, watch_folder};
+use crate::metrics::Metrics;
 use crate::stats::{Counters, Sampler, Snapshot};
 use crate::stream::Watchdog;
 
@@ -25,6 +26,10 @@ pub struct AppState {
     pub stats: watch::Receiver<Snapshot>,
     /// Caps on concurrent use.
     pub limits: Limits,
+    /// What `/metrics` shows.
+    pub metrics: Metrics,
+    /// The bearer token `/metrics` asks for, if any.
+    pub metrics_token: Option<String>,
     /// Log one line per request.
     pub access_log: bool,
     /// Shuts down connections whose client stopped taking data.
@@ -54,7 +59,10 @@ impl AppState {
         tokio::spawn(sampler.run(config.stats_interval, config.log_interval, tx));
         let watchdog = Watchdog::new(config.send_timeout, Arc::clone(&counters));
         tokio::spawn(Arc::clone(&watchdog).run());
+        let metrics = Metrics::new(Arc::clone(&counters), rx.clone(), Arc::clone(&library));
         Ok(Arc::new(Self {
+            metrics,
+            metrics_token: config.metrics_token.clone(),
             library,
             watcher,
             counters,

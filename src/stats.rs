@@ -20,6 +20,7 @@ pub struct Counters {
     bytes_served: AtomicU64,
     bytes_zero_copy: AtomicU64,
     bytes_in_flight: AtomicU64,
+    socket_memory: AtomicU64,
     streams_started: AtomicU64,
 }
 
@@ -52,6 +53,16 @@ impl Counters {
     /// Records the bytes the server's sockets hold that their clients have not taken yet.
     pub fn set_bytes_in_flight(&self, n: u64) {
         self.bytes_in_flight.store(n, Ordering::Relaxed);
+    }
+
+    /// Records the kernel memory the sockets of streams and viewers hold.
+    pub fn set_socket_memory(&self, n: u64) {
+        self.socket_memory.store(n, Ordering::Relaxed);
+    }
+
+    /// Kernel memory held by the sockets of streams and viewers, as last measured.
+    pub fn socket_memory(&self) -> u64 {
+        self.socket_memory.load(Ordering::Relaxed)
     }
 
     /// Bytes queued in the sockets of streams and viewers, as last measured.

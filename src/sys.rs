@@ -1,7 +1,9 @@
-//! The only `unsafe` in the crate: five calls with no safe wrapper in a maintained crate, each
+//! The only `unsafe` in the crate: six calls with no safe wrapper in a maintained crate, each
 //! a measured win (see the README's benchmark):
 //! - [`send_queue`]: `getsockopt(SO_SNDBUF)` and `ioctl(TIOCOUTQ)`, so the byte pump can size chunks
 //!   by the room in a connection's socket;
+//! - [`socket_memory`]: `getsockopt(SO_MEMINFO)`, so the metrics can say what the kernel holds for
+//!   the connections of listeners;
 //! - [`trim_heap`]: `malloc_trim(0)`, so memory freed after a burst of listeners goes back to the OS;
 //! - [`dup_socket`]: borrows a connection's descriptor to duplicate it, so the send-timeout watchdog
 //!   holds its own handle to the socket it may have to shut down;
@@ -76,6 +78,38 @@ pub fn send_queue(fd: RawFd) -> Option<(usize, usize)> {
             && libc::ioctl(fd, libc::TIOCOUTQ, &raw mut queued) == 0
     };
     ok.then(|| (sndbuf.max(0) as usize, queued.max(0) as usize))
+}
+
+/// Kernel memory charged to the socket `fd` (receive and send queues with their overhead, and
+/// memory reserved ahead), bytes; `None` if the kernel will not say.
+#[cfg(target_os = "linux")]
+pub fn socket_memory(fd: RawFd) -> Option<u64> {
+    let mut info = [0u32; libc::SK_MEMINFO_DROPS as usize + 1];
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `info`, a local that outlives the call;
+    // `fd` is a socket the caller owns (see `send_queue`).
+    let ok = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &raw mut len,
+        ) == 0
+    };
+    let field = |i: libc::c_int| u64::from(info[i as usize]);
+    ok.then(|| {
+        field(libc::SK_MEMINFO_RMEM_ALLOC)
+            + field(libc::SK_MEMINFO_WMEM_QUEUED)
+            + field(libc::SK_MEMINFO_FWD_ALLOC)
+            + field(libc::SK_MEMINFO_OPTMEM)
+    })
+}
+
+/// Not available off Linux.
+#[cfg(not(target_os = "linux"))]
+pub fn socket_memory(_fd: RawFd) -> Option<u64> {
+    None
 }
 
 /// Not available off Linux: the pump then uses a fixed chunk size.

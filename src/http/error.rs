@@ -17,6 +17,9 @@ pub enum Error {
     /// The request's headers are larger than the server accepts.
     #[error("request headers too large")]
     HeadTooLarge,
+    /// `/metrics` without the token `--metrics-token` set.
+    #[error("this needs the metrics token")]
+    MetricsToken,
     /// The configured cap on concurrent streams or viewers is reached.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
@@ -51,6 +54,7 @@ impl ResponseError for Error {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Busy | Self::StorageStalled => StatusCode::SERVICE_UNAVAILABLE,
             Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::MetricsToken => StatusCode::UNAUTHORIZED,
             Self::Io(_) | Self::Template(_) | Self::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +74,9 @@ impl ResponseError for Error {
             }
             Self::Busy | Self::StorageStalled => {
                 res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::MetricsToken => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""));
             }
             _ => {}
         }

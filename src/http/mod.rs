@@ -11,6 +11,7 @@ mod body;
 mod conditional;
 mod error;
 mod events;
+mod metrics;
 mod pages;
 mod server;
 
@@ -40,6 +41,7 @@ use crate::state::AppState;
 /// | `GET /api/tracks` | the track list (JSON) |
 /// | `GET /api/library?since=<version>` | the track list, or what changed since a version (JSON) |
 /// | `GET /static/<file>` | embedded assets |
+/// | `GET /metrics` | metrics in Prometheus' text format |
 ///
 /// Every route also answers `HEAD` (except `/events`); other methods get 405 with `Allow`, unknown
 /// paths 404.
@@ -52,6 +54,7 @@ pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
             .wrap(middleware::from_fn(head_without_body))
             .wrap(security_headers())
             .wrap(middleware::from_fn(limit_request_head))
+            .wrap(middleware::from_fn(metrics::count))
             // The log outermost: it reads the length the note inside it recorded.
             .wrap(middleware::Condition::new(
                 log,
@@ -67,6 +70,7 @@ pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/events").route(web::get().to(events::subscribe)))
             .service(compressed("/static/{file}").route(get_or_head().to(assets::serve)))
             .service(resource(art::ROUTE).route(get_or_head().to(art::serve)))
+            .service(compressed("/metrics").route(get_or_head().to(metrics::serve)))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(Error::NotFound)
             }));

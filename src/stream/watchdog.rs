@@ -7,7 +7,7 @@
 //! The body that is then dropped removes its own entry.
 //!
 //! The same check adds up what the watched sockets still hold for their clients: the "bytes in
-//! flight" of the stats.
+//! flight" of the stats, and the kernel memory their sockets hold.
 
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd as _, OwnedFd};
@@ -93,7 +93,9 @@ impl Watchdog {
         let mut entries = self.lock();
         let mut reaped = 0;
         let mut in_flight = 0;
+        let mut memory = 0;
         for entry in entries.values_mut() {
+            memory += crate::sys::socket_memory(entry.socket.as_raw_fd()).unwrap_or(0);
             let queued = crate::sys::send_queue(entry.socket.as_raw_fd()).map(|(_, q)| q);
             if let Some(queued) = queued {
                 in_flight += queued as u64;
@@ -110,6 +112,7 @@ impl Watchdog {
             }
         }
         self.counters.set_bytes_in_flight(in_flight);
+        self.counters.set_socket_memory(memory);
         reaped
     }
 

@@ -24,3 +24,26 @@ pub fn status_kib(pids: &[u32], field: &str) -> u64 {
         })
         .sum()
 }
+
+/// Whether every one of `tools` (absolute paths) is installed; prints one line saying what is
+/// skipped and how to install `packages` when not, and panics instead under `CI=true`.
+pub fn installed(what: &str, tools: &[&str], packages: &str) -> bool {
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|path| !std::path::Path::new(path).exists())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let hint = format!(
+        "{what} skipped: {} not installed (apt-get install -y {packages})",
+        missing.join(" and ")
+    );
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true: {hint}"
+    );
+    eprintln!("{hint}");
+    false
+}
