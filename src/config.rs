@@ -79,6 +79,14 @@ pub struct Args {
     #[arg(long, env = "AUDIO_STREAMER_NO_ACCESS_LOG")]
     pub no_access_log: bool,
 
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1) with this certificate chain (PEM); needs --tls-key
+    #[arg(long, env = "AUDIO_STREAMER_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, env = "AUDIO_STREAMER_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Bearer token /metrics asks for (set it in the environment: flags show in `ps`)
     #[arg(long, env = "AUDIO_STREAMER_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
@@ -109,6 +117,17 @@ pub struct Config {
     pub access_log: bool,
     /// The bearer token `/metrics` asks for, if any.
     pub metrics_token: Option<String>,
+    /// Certificate and key to serve HTTPS with; plain HTTP without.
+    pub tls: Option<TlsFiles>,
+}
+
+/// Where the server's TLS certificate chain and private key are (PEM files).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
 }
 
 /// Caps on concurrent use, checked when a stream or viewer starts.
@@ -137,6 +156,10 @@ impl From<Args> for Config {
             },
             access_log: !args.no_access_log,
             metrics_token: args.metrics_token.filter(|t| !t.is_empty()),
+            tls: args
+                .tls_cert
+                .zip(args.tls_key)
+                .map(|(cert, key)| TlsFiles { cert, key }),
         }
     }
 }
@@ -159,6 +182,7 @@ impl Config {
             },
             access_log: false,
             metrics_token: None,
+            tls: None,
         }
     }
 }
@@ -185,6 +209,8 @@ mod tests {
             &["x", "--bind", "localhost:80"],
             &["x", "--stats-interval-ms", "0"],
             &["x", "--workers", "0"],
+            &["x", "--tls-cert", "cert.pem"],
+            &["x", "--tls-key", "key.pem"],
         ] {
             assert!(Args::try_parse_from(bad).is_err(), "{bad:?}");
         }

@@ -19,7 +19,7 @@ mod stream;
 mod sys;
 
 pub use crate::config::Config;
-pub use crate::http::{routes, start};
+pub use crate::http::{Tls, TlsError, routes, start};
 pub use crate::state::AppState;
 
 #[doc(hidden)] // re-exported for the benchmarks and tests

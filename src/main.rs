@@ -16,14 +16,23 @@ fn main() {
 
 #[actix_web::main]
 async fn run(config: Config) -> anyhow::Result<()> {
+    let tls = config
+        .tls
+        .as_ref()
+        .map(audio_streamer::Tls::load)
+        .transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let state = audio_streamer::AppState::new(&config)?;
-    let (server, addr) = audio_streamer::start(&config, state)?;
+    let (server, addr) = audio_streamer::start(&config, state, tls)?;
     // Each stream holds two descriptors (socket and file): lift the soft limit to the hard one so
     // a default `ulimit -n 1024` does not cap listeners at ~500.
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => log::info!("open file limit: {limit} (about {} streams)", limit / 2),
         Err(err) => log::warn!("could not raise the open file limit: {err}"),
     }
-    log::info!("serving {} at http://{addr}/", config.audio_dir.display());
+    log::info!(
+        "serving {} at {scheme}://{addr}/",
+        config.audio_dir.display()
+    );
     server.await.context("server stopped with an error")
 }

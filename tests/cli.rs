@@ -61,6 +61,49 @@ fn a_port_in_use_is_one_line_and_exit_1() {
 }
 
 #[test]
+fn unusable_tls_files_are_one_line_and_exit_1() {
+    let fixture = testkit::Fixture::new();
+    let (files, _) = fixture.tls();
+    let (cert, key) = (files.cert.to_str().unwrap(), files.key.to_str().unwrap());
+    let other = testkit::Fixture::new();
+    let (other_files, _) = other.tls();
+    let other_key = other_files.key.to_str().unwrap();
+    let dir = fixture.audio_dir();
+    let dir = dir.to_str().unwrap();
+    for (cert, key, says) in [
+        (cert, other_key, "cannot use the TLS certificate"),
+        (
+            "/no/such/cert.pem",
+            key,
+            "cannot read the TLS certificate /no/such/cert.pem",
+        ),
+        (key, key, "no certificate in"),
+        (cert, cert, "cannot read the TLS key"),
+    ] {
+        let (code, stderr) = run(&[
+            "--audio-dir",
+            dir,
+            "--port",
+            "0",
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+        ]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(
+            stderr.matches("os error").count() <= 1,
+            "said twice: {stderr}"
+        );
+    }
+    let (code, stderr) = run(&["--audio-dir", dir, "--port", "0", "--tls-cert", cert]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+}
+
+#[test]
 fn invalid_flag_values_exit_2_with_the_reason() {
     for (args, reason) in [
         (&["--port", "http"][..], "--port"),

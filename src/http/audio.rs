@@ -10,7 +10,7 @@
 //! - past `--max-streams` concurrent streams, a request gets 503 with `Retry-After` at once;
 //! - the `Content-Type` comes from the library (`.m4a` is `audio/mp4`, which browsers accept);
 //! - the bytes go out through the pump: with `sendfile(2)` on plain-TCP HTTP/1.x connections,
-//!   in chunks otherwise; counted in the stats.
+//!   in chunks otherwise (TLS, HTTP/2); counted in the stats.
 
 use std::fs::{File, Metadata};
 use std::ops::RangeInclusive;
@@ -129,13 +129,14 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         }],
         (Answer::Whole(len), _) => vec![Segment::File { offset: 0, len }],
     };
-    let socket = req.conn_data::<ConnSocket>().copied();
-    let delivery = match socket {
-        // sendfile writes around actix: only where actix speaks HTTP/1 on that very socket.
-        Some(socket) if matches!(req.version(), Version::HTTP_10 | Version::HTTP_11) => {
-            Delivery::Sendfile(socket)
-        }
-        socket => Delivery::Chunks(socket),
+    let h1 = matches!(req.version(), Version::HTTP_10 | Version::HTTP_11);
+    let delivery = match req.conn_data::<ConnSocket>().copied() {
+        // sendfile writes around actix: only where actix speaks HTTP/1 on that very socket, and
+        // no TLS stands between.
+        Some(socket) if h1 && socket.is_plain() => Delivery::Sendfile(socket),
+        Some(socket) if h1 => Delivery::Chunks(Some(socket)),
+        // HTTP/2 carries other streams on the same socket: its facts say nothing of this one.
+        _ => Delivery::Chunks(None),
     };
     let counters = Arc::clone(&state.counters);
     let pump = Pump::new(

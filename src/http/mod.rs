@@ -14,6 +14,7 @@ mod events;
 mod metrics;
 mod pages;
 mod server;
+mod tls;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ use self::body::EmptyStream;
 use self::error::Error;
 pub use self::pages::{FIRST_SCREEN_ROWS, PRELOAD_METADATA_UP_TO};
 pub use self::server::start;
+pub use self::tls::{Tls, TlsError};
 use crate::state::AppState;
 
 /// The route table. `App::new().configure(routes(state))` is the whole application.

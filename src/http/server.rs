@@ -1,5 +1,5 @@
-//! Binding and running the server: the listening socket with its send-buffer cap, and the actix
-//! settings the byte pump and the live stats depend on.
+//! Binding and running the server: the listening socket with its send-buffer cap, TLS when
+//! configured, and the actix settings the byte pump and the live stats depend on.
 
 use std::any::Any;
 use std::io;
@@ -7,16 +7,25 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd as _;
 use std::sync::Arc;
 
+use actix_tls::accept::rustls_0_23::TlsStream;
 use actix_web::dev::{Extensions, Server};
 use actix_web::{App, HttpServer};
 
+use tokio::net::TcpStream;
+
 use super::routes;
+use super::tls::Tls;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::stream::{ConnSocket, listen};
 
-/// Starts the server on `config.addr` and returns it (to be awaited) with the address it got.
-pub fn start(config: &Config, state: Arc<AppState>) -> io::Result<(Server, SocketAddr)> {
+/// Starts the server on `config.addr`, over TLS with `tls`, and returns it (to be awaited) with
+/// the address it got.
+pub fn start(
+    config: &Config,
+    state: Arc<AppState>,
+    tls: Option<Tls>,
+) -> io::Result<(Server, SocketAddr)> {
     let mut server = HttpServer::new(move || App::new().configure(routes(Arc::clone(&state))))
         // Bodies go out in chunks smaller than the response: without NODELAY, Nagle holds the tail
         // of each range response back ~40 ms.
@@ -41,14 +50,20 @@ pub fn start(config: &Config, state: Arc<AppState>) -> io::Result<(Server, Socke
         )
     };
     let listener = listen(config.addr, config.send_buffer).map_err(cannot_listen)?;
-    let server = server.listen(listener).map_err(cannot_listen)?;
+    let server = match tls {
+        Some(Tls(tls)) => server.listen_rustls_0_23(listener, tls),
+        None => server.listen(listener),
+    }
+    .map_err(cannot_listen)?;
     let addr = server.addrs()[0];
     Ok((server.run(), addr))
 }
 
-/// `HttpServer::on_connect` hook: stores a plain-TCP connection's [`ConnSocket`] in its data.
+/// `HttpServer::on_connect` hook: stores the connection's [`ConnSocket`] in its data.
 fn record_socket(conn: &dyn Any, data: &mut Extensions) {
-    if let Some(tcp) = conn.downcast_ref::<tokio::net::TcpStream>() {
-        data.insert(ConnSocket::new(tcp.as_raw_fd()));
+    if let Some(tcp) = conn.downcast_ref::<TcpStream>() {
+        data.insert(ConnSocket::plain(tcp.as_raw_fd()));
+    } else if let Some(tls) = conn.downcast_ref::<TlsStream<TcpStream>>() {
+        data.insert(ConnSocket::encrypted(tls.get_ref().0.as_raw_fd()));
     }
 }

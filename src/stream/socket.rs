@@ -28,22 +28,41 @@ pub(crate) fn listen(
     Ok(socket.into())
 }
 
-/// The descriptor of a plain-TCP connection, recorded when it is accepted.
+/// The TCP socket of a connection, recorded when it is accepted, and whether TLS runs over it.
 ///
 /// Valid for as long as the connection's dispatcher lives: actix drops a response body before the
 /// socket it writes to, and only polls the body while the socket is open.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ConnSocket(RawFd);
+pub(crate) struct ConnSocket {
+    fd: RawFd,
+    encrypted: bool,
+}
 
 impl ConnSocket {
-    /// The socket of a connection actix has just accepted (valid for as long as it lives).
-    pub(crate) fn new(fd: RawFd) -> Self {
-        Self(fd)
+    /// The socket of a plain-TCP connection actix has just accepted (valid while it lives).
+    pub(crate) fn plain(fd: RawFd) -> Self {
+        Self {
+            fd,
+            encrypted: false,
+        }
+    }
+
+    /// The TCP socket under a TLS connection actix has just accepted (valid while it lives).
+    pub(crate) fn encrypted(fd: RawFd) -> Self {
+        Self {
+            fd,
+            encrypted: true,
+        }
+    }
+
+    /// Whether bytes written to the socket reach the client as they are (no TLS in between).
+    pub(crate) fn is_plain(self) -> bool {
+        !self.encrypted
     }
 
     /// The descriptor, for calls made while the connection is known to be open.
     pub(crate) fn fd(self) -> RawFd {
-        self.0
+        self.fd
     }
 
     /// Bytes a write would be accepted right now without blocking, estimated from the send buffer's
@@ -56,11 +75,11 @@ impl ConnSocket {
     }
 
     fn send_queue(self) -> Option<(usize, usize)> {
-        crate::sys::send_queue(self.0)
+        crate::sys::send_queue(self.fd)
     }
 
     /// An owned handle to the same socket (a duplicate descriptor).
     pub(crate) fn duplicate(self) -> std::io::Result<std::os::fd::OwnedFd> {
-        crate::sys::dup_socket(self.0)
+        crate::sys::dup_socket(self.fd)
     }
 }

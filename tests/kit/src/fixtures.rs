@@ -1,5 +1,5 @@
 //! Fixtures the tests make for themselves: a temp folder with a secret beside it, real audio
-//! (WAV, MP3, sox tracks), real PNGs, and tags written with lofty.
+//! (WAV, MP3, sox tracks), real PNGs, tags written with lofty, and TLS certificates.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,20 @@ impl Fixture {
     /// The temp root (parent of the audio folder).
     pub fn root(&self) -> &Path {
         self.tmp.path()
+    }
+
+    /// A self-signed certificate for `localhost` and `127.0.0.1` with its key, written beside the
+    /// audio folder: the files for `--tls-cert`/`--tls-key`, and the certificate's PEM for clients
+    /// to trust.
+    pub fn tls(&self) -> (audio_streamer::config::TlsFiles, String) {
+        let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+        let made = rcgen::generate_simple_self_signed(names).expect("certificate");
+        let cert = self.tmp.path().join("cert.pem");
+        let key = self.tmp.path().join("key.pem");
+        let pem = made.cert.pem();
+        std::fs::write(&cert, &pem).unwrap();
+        std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+        (audio_streamer::config::TlsFiles { cert, key }, pem)
     }
 
     /// Writes `bytes` at `relative` under the audio folder, creating subfolders; returns the bytes.

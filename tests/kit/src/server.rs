@@ -39,8 +39,12 @@ impl TestServer {
     pub async fn start(config: &Config) -> Self {
         let state = AppState::new(config).expect("audio folder opens");
         state.library.scanned().await;
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|files| audio_streamer::Tls::load(files).expect("TLS files load"));
         let (server, addr) =
-            audio_streamer::start(config, Arc::clone(&state)).expect("server binds");
+            audio_streamer::start(config, Arc::clone(&state), tls).expect("server binds");
         let handle = server.handle();
         tokio::spawn(server);
         Self {
