@@ -12,6 +12,24 @@ use clap::Parser;
 #[derive(Debug, Clone, Parser)]
 #[command(version, about)]
 pub struct Args {
+    /// Manage the users file instead of serving
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Users file (name:argon2id hash per line); with it, listening needs signing in
+    #[arg(long, env = "AUDIO_STREAMER_USERS", global = true)]
+    pub users: Option<PathBuf>,
+
+    /// File of at least 32 random bytes that signs session cookies (shared by replicas); by
+    /// default a new key at each start, which signs everyone out
+    #[arg(long, env = "AUDIO_STREAMER_SESSION_KEY_FILE")]
+    pub session_key_file: Option<PathBuf>,
+
+    /// Secret (at least 32 characters) that signs stream links given out by the page; links
+    /// carrying a valid signature are served without signing in
+    #[arg(long, env = "AUDIO_STREAMER_LINK_SECRET", hide_env_values = true, value_parser = secret)]
+    pub link_secret: Option<String>,
+
     /// Address to listen on (use 0.0.0.0 to accept connections from other machines)
     #[arg(long, env = "AUDIO_STREAMER_BIND", default_value = "127.0.0.1")]
     pub bind: IpAddr,
@@ -92,6 +110,39 @@ pub struct Args {
     pub metrics_token: Option<String>,
 }
 
+/// What to do instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Add, remove or list users (needs --users)
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `audio-streamer user ...`
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from the terminal without echo (or one line of stdin)
+    Add {
+        /// 1 to 64 letters, digits, '.', '_' or '-'
+        name: String,
+    },
+    /// Remove a user (signed-in sessions of that user end at their next request)
+    Remove {
+        /// The user's name
+        name: String,
+    },
+    /// List the users' names
+    List,
+}
+
+fn secret(value: &str) -> Result<String, String> {
+    if value.chars().count() >= 32 {
+        Ok(value.to_owned())
+    } else {
+        Err("use at least 32 characters (e.g. `openssl rand -base64 32`)".to_owned())
+    }
+}
+
 /// The server's settings, checked and in the types the server uses.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -119,6 +170,19 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Certificate and key to serve HTTPS with; plain HTTP without.
     pub tls: Option<TlsFiles>,
+    /// Who may listen: `None` lets anyone who reaches the port.
+    pub access: Option<Access>,
+    /// The secret signed links are made and checked with.
+    pub link_secret: Option<String>,
+}
+
+/// Access control's settings.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The users file.
+    pub users: PathBuf,
+    /// The file holding the session-cookie key; `None` makes one per start.
+    pub session_key_file: Option<PathBuf>,
 }
 
 /// Where the server's TLS certificate chain and private key are (PEM files).
@@ -160,6 +224,11 @@ impl From<Args> for Config {
                 .tls_cert
                 .zip(args.tls_key)
                 .map(|(cert, key)| TlsFiles { cert, key }),
+            access: args.users.map(|users| Access {
+                users,
+                session_key_file: args.session_key_file,
+            }),
+            link_secret: args.link_secret,
         }
     }
 }
@@ -183,6 +252,8 @@ impl Config {
             access_log: false,
             metrics_token: None,
             tls: None,
+            access: None,
+            link_secret: None,
         }
     }
 }
@@ -211,6 +282,8 @@ mod tests {
             &["x", "--workers", "0"],
             &["x", "--tls-cert", "cert.pem"],
             &["x", "--tls-key", "key.pem"],
+            &["x", "--link-secret", "too short"],
+            &["x", "user", "add"],
         ] {
             assert!(Args::try_parse_from(bad).is_err(), "{bad:?}");
         }

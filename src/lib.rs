@@ -2,16 +2,18 @@
 //!
 //! - `http`: the route table, every handler and the server; the only module that knows actix;
 //! - `stream`: which bytes of a track go out and how (ranges, the pump, sockets, the send timeout);
-//! - [`library`]: what a track is and where its bytes live;
+//! - [`library`]: what a track is and where its bytes live; [`auth`]: users, signed links, throttle;
 //! - [`stats`]: counters and memory samples; [`metrics`]: them for Prometheus; [`config`]: flags into settings;
 //! - `state`: what the handlers share and how it starts.
 
 #![deny(unsafe_code)] // allowed in one module, `sys`, which says why each call is sound
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod config;
 mod http;
 pub mod library;
+pub mod manage;
 pub mod metrics;
 mod state;
 pub mod stats;

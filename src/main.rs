@@ -1,11 +1,27 @@
-//! The `audio-streamer` binary: parse the flags, start logging, serve until interrupted.
+//! The `audio-streamer` binary: parse the flags, start logging, serve until interrupted (or manage
+//! the users file).
 
 use anyhow::Context as _;
-use audio_streamer::config::{Args, Config};
+use audio_streamer::config::{Args, Command, Config};
 use clap::Parser as _;
 
 fn main() {
-    let config = Config::from(Args::parse());
+    let args = Args::parse();
+    if let Some(Command::User(command)) = &args.command {
+        let Some(users) = &args.users else {
+            eprintln!("audio-streamer: error: `user` needs --users FILE (or AUDIO_STREAMER_USERS)");
+            std::process::exit(2);
+        };
+        match audio_streamer::manage::user(command, users) {
+            Ok(said) => println!("{said}"),
+            Err(err) => {
+                eprintln!("audio-streamer: error: {err}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
+    let config = Config::from(args);
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,lofty=error"))
         .init();
     if let Err(err) = run(config) {

@@ -6,11 +6,23 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::auth::{Access, AuthError, LinkSigner};
 use crate::config::{Config, Limits};
 use crate::library::{LibraryError, SharedLibrary, Watcher, watch_folder};
 use crate::metrics::Metrics;
 use crate::stats::{Counters, Sampler, Snapshot};
 use crate::stream::Watchdog;
+
+/// Why the server cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The audio folder.
+    #[error(transparent)]
+    Library(#[from] LibraryError),
+    /// The users file or the session key.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -30,6 +42,12 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The bearer token `/metrics` asks for, if any.
     pub metrics_token: Option<String>,
+    /// Who may listen; `None`: anyone who reaches the port.
+    pub access: Option<Access>,
+    /// Signs and checks stream links, when a secret is set.
+    pub links: Option<LinkSigner>,
+    /// Whether the server speaks TLS (session cookies are then `Secure`).
+    pub tls: bool,
     /// Log one line per request.
     pub access_log: bool,
     /// Shuts down connections whose client stopped taking data.
@@ -40,7 +58,14 @@ impl AppState {
     /// Checks the audio folder, then starts its first scan in the background (the library fills
     /// in while the server already answers), its watcher, and the stats sampler on the current
     /// runtime. The sampler stops by itself once the state (and every SSE subscriber) is gone.
-    pub fn new(config: &Config) -> Result<Arc<Self>, LibraryError> {
+    pub fn new(config: &Config) -> Result<Arc<Self>, StartError> {
+        let access = config.access.as_ref().map(Access::open).transpose()?;
+        if access.is_none() && !config.addr.ip().is_loopback() {
+            log::warn!(
+                "listening on {} without --users: anyone who can reach it can list and stream every track",
+                config.addr.ip()
+            );
+        }
         let library = Arc::new(SharedLibrary::open(&config.audio_dir)?);
         log::info!("scanning {} in the background", library.location());
         let scanning = Arc::clone(&library);
@@ -63,6 +88,12 @@ impl AppState {
         Ok(Arc::new(Self {
             metrics,
             metrics_token: config.metrics_token.clone(),
+            access,
+            links: config
+                .link_secret
+                .as_ref()
+                .map(|s| LinkSigner::new(s.as_bytes())),
+            tls: config.tls.is_some(),
             library,
             watcher,
             counters,

@@ -8,13 +8,20 @@ import { VOLUME, store, stored } from "./store.js";
 const bar = document.querySelector("[data-testid=now-playing]");
 const part = (id) => bar?.querySelector(`[data-testid=${id}]`);
 let shown = null; // the player the bar follows
+let shownTrack = null; // and its track
 let volume = Math.min(1, Math.max(0, Number(stored(VOLUME, 1)) || 0));
 let dragging = false;
+
+/** The track the bar shows, or null. */
+export function barTrack() {
+  return shownTrack;
+}
 
 /** Shows `audio` (playing `track`) in the bar. */
 export function showBar(audio, track) {
   if (!bar) return;
   shown = audio;
+  shownTrack = track;
   bar.hidden = false;
   const by = track.artist || track.folder;
   part("now-title").textContent = by ? `${track.title} — ${by}` : track.title;

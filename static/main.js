@@ -4,6 +4,7 @@
 //   rows.js     the windowed list on screen; problems.js  why a track cannot play
 //   search.js   the filter; player.js  current, next, previous, keys; bar.js  the now-playing bar
 //   resume.js   what this browser remembers; stats.js  the live memory panel
+//   share.js    signed links to the track in the bar
 
 import { setUpBar } from "./bar.js";
 import { library, onChange, refresh } from "./library.js";
@@ -12,10 +13,12 @@ import { setUpProblems } from "./problems.js";
 import { restoreCurrent, setUpResume } from "./resume.js";
 import { adoptRows, refreshRows } from "./rows.js";
 import { applySearch, prepareSearch, setUpSearch } from "./search.js";
+import { setUpShare } from "./share.js";
 import { connect } from "./stats.js";
 
 setUpProblems();
 setUpBar();
+setUpShare();
 setUpResume();
 setUpSearch();
 setUpPlayer();

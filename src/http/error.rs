@@ -20,6 +20,21 @@ pub enum Error {
     /// `/metrics` without the token `--metrics-token` set.
     #[error("this needs the metrics token")]
     MetricsToken,
+    /// Access control is on and the request carries no valid session.
+    #[error("sign in at /login first")]
+    LoginRequired,
+    /// A signed link that is expired or not valid for this track.
+    #[error("{0}")]
+    Link(crate::auth::LinkError),
+    /// Too many login attempts from this address; this many seconds until the next.
+    #[error("too many sign-in attempts; try again in {0} s")]
+    Throttled(u64),
+    /// A form posted from another site.
+    #[error("this form cannot be sent from another site")]
+    CrossSite,
+    /// A share link's lifetime out of range.
+    #[error("a link's lifetime is 60 seconds to 30 days")]
+    BadLifetime,
     /// The configured cap on concurrent streams or viewers is reached.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
@@ -54,7 +69,10 @@ impl ResponseError for Error {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Busy | Self::StorageStalled => StatusCode::SERVICE_UNAVAILABLE,
             Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Self::MetricsToken => StatusCode::UNAUTHORIZED,
+            Self::MetricsToken | Self::LoginRequired => StatusCode::UNAUTHORIZED,
+            Self::Link(_) | Self::CrossSite => StatusCode::FORBIDDEN,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadLifetime => StatusCode::BAD_REQUEST,
             Self::Io(_) | Self::Template(_) | Self::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +95,15 @@ impl ResponseError for Error {
             }
             Self::MetricsToken => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""));
+            }
+            Self::LoginRequired => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Session realm=\"audio-streamer\", login=\"/login\"",
+                ));
+            }
+            Self::Throttled(secs) => {
+                res.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
             _ => {}
         }

@@ -6,6 +6,7 @@ mod access_log;
 mod art;
 mod assets;
 mod audio;
+mod auth;
 mod body;
 
 mod conditional;
@@ -44,15 +45,25 @@ use crate::state::AppState;
 /// | `GET /api/library?since=<version>` | the track list, or what changed since a version (JSON) |
 /// | `GET /static/<file>` | embedded assets |
 /// | `GET /metrics` | metrics in Prometheus' text format |
+/// | `GET`, `POST /login`, `POST /logout` | signing in and out (with `--users`) |
+/// | `GET /api/link?track=<name>&lifetime=<s>` | a signed link to a track (with `--link-secret`) |
 ///
 /// Every route also answers `HEAD` (except `/events`); other methods get 405 with `Allow`, unknown
 /// paths 404.
 pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let log = state.access_log;
+        let guarded = state.access.is_some() || state.links.is_some();
+        let sessions = auth::sessions(&state);
         // Middlewares go on this scope, not on the App: the scope's answers are boxed, while each
         // App-level layer would grow the state actix-http keeps for every connection.
         let all = web::scope("")
+            // Access control, inside the layers below so its answers get their headers too.
+            .wrap(middleware::Condition::new(
+                guarded,
+                middleware::from_fn(auth::guard),
+            ))
+            .wrap(middleware::Condition::new(state.access.is_some(), sessions))
             .wrap(middleware::from_fn(head_without_body))
             .wrap(security_headers())
             .wrap(middleware::from_fn(limit_request_head))
@@ -73,6 +84,13 @@ pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(compressed("/static/{file}").route(get_or_head().to(assets::serve)))
             .service(resource(art::ROUTE).route(get_or_head().to(art::serve)))
             .service(compressed("/metrics").route(get_or_head().to(metrics::serve)))
+            .service(
+                compressed("/login")
+                    .route(get_or_head().to(auth::show))
+                    .route(web::post().to(auth::login)),
+            )
+            .service(resource("/logout").route(web::post().to(auth::logout)))
+            .service(resource("/api/link").route(get_or_head().to(auth::make_link)))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(Error::NotFound)
             }));

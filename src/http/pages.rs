@@ -49,6 +49,10 @@ struct IndexPage {
     /// The players' `preload`: `metadata`, or `none` for a large library.
     preload: &'static str,
     stats: Snapshot,
+    /// The signed-in user, when access control is on.
+    user: Option<String>,
+    /// Whether the page offers share links.
+    links: bool,
 }
 
 impl IndexPage {
@@ -58,7 +62,10 @@ impl IndexPage {
 }
 
 /// `GET /`: every track with a player, and the live memory panel.
-pub(super) async fn index(state: web::Data<AppState>) -> Result<impl actix_web::Responder, Error> {
+pub(super) async fn index(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<impl actix_web::Responder, Error> {
     state.refresh_if_unwatched();
     let scan = state.library.status().scan;
     let library = state.library.snapshot();
@@ -97,6 +104,8 @@ pub(super) async fn index(state: web::Data<AppState>) -> Result<impl actix_web::
             "metadata"
         },
         stats: state.stats.borrow().clone(),
+        user: super::auth::user_of(&req, &state),
+        links: state.links.is_some(),
     })
 }
 
