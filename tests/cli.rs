@@ -103,6 +103,96 @@ fn unusable_tls_files_are_one_line_and_exit_1() {
     assert!(stderr.contains("--tls-key"), "{stderr}");
 }
 
+/// Runs the binary with `args` and `stdin`; returns its exit code, stdout and stderr.
+fn run_with_input(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_user_subcommand_adds_lists_and_removes_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users");
+    let users = users.to_str().unwrap();
+    let user = |args: &[&str], stdin: &str| {
+        let mut all = vec!["--users", users, "user"];
+        all.extend_from_slice(args);
+        run_with_input(&all, stdin)
+    };
+    let (code, said, _) = user(&["add", "alice"], "correct horse\n");
+    assert_eq!(
+        (code, said.trim()),
+        (0, format!("added alice to {users}").as_str())
+    );
+    let (code, _, said) = user(&["add", "alice"], "again\n");
+    assert_eq!(code, 1);
+    assert!(said.contains("already exists"), "{said}");
+    let (code, _, said) = user(&["add", "bad name"], "pw\n");
+    assert_eq!(code, 1);
+    assert!(said.contains("user names are"), "{said}");
+    let (code, _, said) = user(&["add", "bob"], "\n");
+    assert_eq!(code, 1);
+    assert!(said.contains("empty"), "{said}");
+    user(&["add", "carol"], "another one\n");
+    let (code, said, _) = user(&["list"], "");
+    assert_eq!((code, said.as_str()), (0, "alice\ncarol\n"));
+    let (code, _, said) = user(&["remove", "bob"], "");
+    assert_eq!(code, 1);
+    assert!(said.contains("no user \"bob\""), "{said}");
+    assert_eq!(user(&["remove", "alice"], "").0, 0);
+    assert_eq!(user(&["list"], "").1, "carol\n");
+    let text = std::fs::read_to_string(users).unwrap();
+    assert!(text.contains("carol:$argon2id$") && !text.contains("another one"));
+
+    let (code, _, said) = run_with_input(&["user", "list"], "");
+    assert_eq!(code, 2);
+    assert!(said.contains("needs --users"), "{said}");
+    // A users file the server cannot use: one line, exit 1.
+    std::fs::write(dir.path().join("bad"), "alice:plaintext\n").unwrap();
+    let (code, stderr) = run(&[
+        "--users",
+        dir.path().join("bad").to_str().unwrap(),
+        "--audio-dir",
+        dir.path().to_str().unwrap(),
+        "--port",
+        "0",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("bad:1: not a user line"), "{stderr}");
+}
+
+#[test]
+fn listening_beyond_loopback_without_users_warns() {
+    // The folder is missing, so the server stops before it binds anything.
+    let args = ["--audio-dir", "/no/such/folder", "--port", "0"];
+    let (_, stderr) = run(&[&args[..], &["--bind", "0.0.0.0"]].concat());
+    assert!(
+        stderr.contains("without --users: anyone who can reach it"),
+        "{stderr}"
+    );
+    let (_, stderr) = run(&args);
+    assert!(!stderr.contains("without --users"), "{stderr}");
+}
+
 #[test]
 fn invalid_flag_values_exit_2_with_the_reason() {
     for (args, reason) in [

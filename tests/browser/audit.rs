@@ -7,7 +7,7 @@ use chromiumoxide::cdp::browser_protocol::emulation::{MediaFeature, SetEmulatedM
 use crate::harness::*;
 
 /// axe-core's script, or `None` (with the skip line, or a failure under CI) when not fetched.
-fn axe_core() -> Option<String> {
+pub(crate) fn axe_core() -> Option<String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/axe-core/axe.min.js");
     match std::fs::read_to_string(path) {
         Ok(script) => Some(script),
@@ -45,12 +45,16 @@ async fn axe_finds_no_accessibility_violations_in_light_or_dark() {
             s.js::<bool>("(i => { i.value = 'e'; i.dispatchEvent(new Event('input')); return true; })(document.querySelector('[data-testid=search]'))")
                 .await;
             s.wait_js("a search result", "document.querySelector('[data-testid=search-result]').textContent.includes('match')").await;
-            s.page.evaluate(axe.as_str()).await.unwrap();
-            let violations: Vec<String> = s
-                .js("axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.map(v => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`))")
-                .await;
+            let violations = violations(s, &axe).await;
             assert!(violations.is_empty(), "{scheme}: {violations:#?}");
         }
     })
     .await;
+}
+
+/// What axe-core finds wrong with the page as it is now.
+pub(crate) async fn violations(s: &Session, axe: &str) -> Vec<String> {
+    s.page.evaluate(axe).await.unwrap();
+    s.js("axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.map(v => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`))")
+        .await
 }

@@ -79,12 +79,13 @@ pub(crate) fn library_of(fixture: &Fixture, n: usize) {
 }
 
 impl Session {
-    /// A session whose audio folder `make` fills.
-    pub(crate) async fn start(make: fn(&Fixture)) -> Self {
+    /// A session whose audio folder `make` fills, on a server `configure` sets up.
+    pub(crate) async fn start(make: fn(&Fixture), configure: Configure) -> Self {
         let fixture = Fixture::new();
         make(&fixture);
         let mut config = fixture.config();
         config.stats_interval = Duration::from_millis(250);
+        configure(&fixture, &mut config);
         let server = TestServer::start(&config).await;
 
         let profile = tempfile::tempdir().unwrap();
@@ -122,11 +123,18 @@ impl Session {
             .unwrap_or_else(|e| panic!("{expression}: {e}"))
     }
 
-    /// Polls a JS condition until it is true, bounded by [`WAIT`].
+    /// Polls a JS condition until it is true, bounded by [`WAIT`]. While the page navigates, the
+    /// condition cannot be evaluated: that counts as not true yet.
     pub(crate) async fn wait_js(&self, what: &str, condition: &str) {
         let deadline = Instant::now() + WAIT;
         loop {
-            if self.js::<bool>(&format!("!!({condition})")).await {
+            let holds = self
+                .page
+                .evaluate(format!("!!({condition})"))
+                .await
+                .ok()
+                .and_then(|v| v.into_value::<bool>().ok());
+            if holds == Some(true) {
                 return;
             }
             assert!(
@@ -299,16 +307,31 @@ where
     scenario_in(test, four_tracks, body).await;
 }
 
+/// Changes a scenario's server settings (the fixture is there to write files beside it).
+pub(crate) type Configure = fn(&Fixture, &mut audio_streamer::Config);
+
 /// [`scenario`] with an audio folder that `make` fills.
 pub(crate) async fn scenario_in<F>(test: &str, make: fn(&Fixture), body: F)
 where
+    F: AsyncFnOnce(&Session),
+{
+    scenario_configured(test, make, |_, _| {}, body).await;
+}
+
+/// [`scenario_in`] on a server that `configure` sets up.
+pub(crate) async fn scenario_configured<F>(
+    test: &str,
+    make: fn(&Fixture),
+    configure: Configure,
+    body: F,
+) where
     F: AsyncFnOnce(&Session),
 {
     if !available() {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().await;
-    let mut session = Session::start(make).await;
+    let mut session = Session::start(make, configure).await;
     let outcome = AssertUnwindSafe(body(&session)).catch_unwind().await;
     if let Err(panic) = outcome {
         let dir = session.save_failure_artifacts(test).await;

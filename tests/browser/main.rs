@@ -1,5 +1,6 @@
 //! The page as people use it, in a real headless Chromium (Debian's `chromium`) driven over the
-//! DevTools protocol: list, play, seek, two players, the live memory readout, new files, keyboard.
+//! DevTools protocol: list, play, seek, two players, the live memory readout, new files, keyboard,
+//! signing in and sharing a link.
 //!
 //! Without Chromium (or sox, which makes the fixtures) these tests print one line saying how to
 //! install it and pass as skipped; with `CI=true` a missing browser is a failure. On failure, a
@@ -8,6 +9,7 @@
 //! `harness.rs` starts the browser, the server and the fixtures and keeps the journal; each other
 //! file holds the scenarios of one part of the page.
 
+mod access;
 mod audit;
 mod controls;
 mod harness;

@@ -1,0 +1,118 @@
+//! Signing in, sharing a link to the track playing, and signing out, as a person does in the page.
+
+use crate::harness::*;
+
+const PASSWORD: &str = "open sesame, please";
+
+fn with_users_and_links(fixture: &testkit::Fixture, config: &mut audio_streamer::Config) {
+    let users = fixture.root().join("users");
+    let mut list = audio_streamer::auth::Users::default();
+    list.add("alice", PASSWORD).unwrap();
+    list.write(&users).unwrap();
+    config.access = Some(audio_streamer::config::Access {
+        users,
+        session_key_file: None,
+    });
+    config.link_secret = Some("a link secret of at least thirty-two characters".into());
+}
+
+/// Fills the login form and sends it.
+async fn sign_in(s: &Session, name: &str, password: &str) {
+    s.js::<bool>(&format!(
+        "document.querySelector('[data-testid=login-name]').value = {name:?};
+         document.querySelector('[data-testid=login-password]').value = {password:?};
+         document.querySelector('[data-testid=login-submit]').click(); true"
+    ))
+    .await;
+}
+
+#[actix_web::test]
+async fn a_listener_signs_in_shares_the_track_playing_and_signs_out() {
+    scenario_configured(
+        "sign_in_share",
+        four_tracks,
+        with_users_and_links,
+        async |s| {
+            s.page.goto(s.server.url("/")).await.unwrap();
+            s.wait_js("the login page", "location.pathname === '/login'")
+                .await;
+            assert!(
+                s.js::<bool>("document.activeElement.dataset.testid === 'login-name'")
+                    .await,
+                "the name field has the focus"
+            );
+
+            sign_in(s, "alice", "not the password").await;
+            s.wait_js(
+                "the wrong-password message",
+                "document.querySelector('[data-testid=login-problem]')?.textContent === 'Wrong user name or password.'",
+            )
+            .await;
+            if let Some(axe) = crate::audit::axe_core() {
+                let found = crate::audit::violations(s, &axe).await;
+                assert!(found.is_empty(), "the login page: {found:#?}");
+            }
+
+            sign_in(s, "alice", PASSWORD).await;
+            s.wait_js("the player page", "location.pathname === '/'").await;
+            s.wait_js(
+                "the live stats, over the signed-in session",
+                "document.querySelector('[data-testid=stats-status]').textContent === 'live'",
+            )
+            .await;
+            assert_eq!(
+                s.js::<String>("document.querySelector('[data-testid=user]').textContent")
+                    .await,
+                "alice"
+            );
+
+            let player = Session::player("tone");
+            s.js::<bool>(&format!("{player}.play(); true")).await;
+            s.wait_js("tone to play", &format!("{player}.currentTime > 0.3"))
+                .await;
+            s.js::<bool>(
+                "document.querySelector('[data-testid=share]').open = true;
+                 document.querySelector('[data-testid=share-lifetime]').value = '3600';
+                 document.querySelector('[data-testid=share-make]').click(); true",
+            )
+            .await;
+            s.wait_js(
+                "the share link",
+                "!document.querySelector('[data-testid=share-link]').hidden",
+            )
+            .await;
+            if let Some(axe) = crate::audit::axe_core() {
+                let found = crate::audit::violations(s, &axe).await;
+                assert!(found.is_empty(), "the share control: {found:#?}");
+            }
+            let link: String = s
+                .js("document.querySelector('[data-testid=share-link]').value")
+                .await;
+            let expected = format!("{}?expires=", s.server.url("/audio/tone"));
+            assert!(link.starts_with(&expected), "{link}");
+            // The link plays without the session: fetched with no cookies at all.
+            let status: i64 = s
+                .js(&format!(
+                    "fetch({link:?}, {{ credentials: 'omit', headers: {{ Range: 'bytes=0-99' }} }}).then(r => r.status)"
+                ))
+                .await;
+            assert_eq!(status, 206);
+
+            s.js::<bool>("document.querySelector('[data-testid=sign-out]').click(); true")
+                .await;
+            s.wait_js("the login page again", "location.pathname === '/login'")
+                .await;
+            let status: i64 = s.js("fetch('/api/stats').then(r => r.status)").await;
+            assert_eq!(status, 401, "signed out");
+
+            // Only the expected refusals: the wrong password and the last fetch.
+            let problems: Vec<String> = s
+                .problems()
+                .into_iter()
+                .filter(|p| !p.contains("HTTP 401") && !p.contains("status of 401"))
+                .collect();
+            assert_eq!(problems, Vec::<String>::new());
+        },
+    )
+    .await;
+}
