@@ -184,8 +184,11 @@ async fn curl_gets_exact_bytes_over_http2_and_http11() {
     }
 }
 
-/// A TLS client on a raw connection, for requests that then stop reading.
-async fn tls_connect(tls: &Tls) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+/// A TLS client on a raw connection offering `alpn`, for requests that then stop reading.
+async fn tls_connect(
+    tls: &Tls,
+    alpn: &[u8],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let mut roots = tokio_rustls::rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_slice(tls.cert.as_bytes()).unwrap())
@@ -197,6 +200,8 @@ async fn tls_connect(tls: &Tls) -> tokio_rustls::client::TlsStream<tokio::net::T
     .unwrap()
     .with_root_certificates(roots)
     .with_no_client_auth();
+    let mut config = config;
+    config.alpn_protocols = vec![alpn.to_vec()];
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     // A small receive buffer, so the server's socket fills soon after the client stops reading.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -212,7 +217,7 @@ async fn tls_connect(tls: &Tls) -> tokio_rustls::client::TlsStream<tokio::net::T
 async fn a_tls_listener_that_stops_reading_is_cut_off_by_the_send_timeout() {
     let tls = Tls::start(|c| c.send_timeout = Duration::from_secs(2)).await;
     let state = Arc::clone(&tls.server.state);
-    let mut stalled = tls_connect(&tls).await;
+    let mut stalled = tls_connect(&tls, b"http/1.1").await;
     stalled
         .write_all(b"GET /audio/big HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
@@ -291,4 +296,54 @@ async fn under_http2_a_stalled_stream_never_takes_down_the_connection_carrying_o
         got.extend_from_slice(&chunk);
     }
     assert!(got == big, "the resumed HTTP/2 stream got every byte");
+}
+
+/// An HTTP/2 frame: 9-byte header, then the payload.
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut out = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+#[tokio::test]
+async fn an_http2_client_that_stops_reading_altogether_is_cut_off() {
+    let tls = Tls::start(|_| {}).await;
+    let mut conn = tls_connect(&tls, b"h2").await;
+    assert_eq!(conn.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    // The preface, empty SETTINGS, and one GET for the big track (HPACK literals, no Huffman);
+    // then the client never reads again: no SETTINGS ack, no PING answer, no window updates.
+    let mut headers = Vec::new();
+    for (name, value) in [
+        (":method", "GET"),
+        (":scheme", "https"),
+        (":path", "/audio/big"),
+        (":authority", "localhost"),
+    ] {
+        headers.push(0);
+        headers.push(name.len() as u8);
+        headers.extend_from_slice(name.as_bytes());
+        headers.push(value.len() as u8);
+        headers.extend_from_slice(value.as_bytes());
+    }
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    hello.extend(frame(4, 0, 0, &[]));
+    hello.extend(frame(1, 0x5, 1, &headers));
+    conn.write_all(&hello).await.unwrap();
+    tls.server
+        .wait_for("the stream to start", |s| s.counters.active_streams() == 1)
+        .await;
+    // The server's keep-alive PING goes unanswered: it closes the connection, ending the stream.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tls.server.state.counters.active_streams() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the silent HTTP/2 client was never cut off"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the connection was closed");
 }

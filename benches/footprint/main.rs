@@ -6,7 +6,8 @@
 //! Every loop is bounded in time and count; all traffic stays on loopback.
 //!
 //! `FOOTPRINT_QUICK=1` shortens every phase (for a smoke run); `FOOTPRINT_ONLY=ours` skips nginx;
-//! `FOOTPRINT_SCENARIOS=idle,paused,steady,ranges,wrk,full,sse,soak` runs only those;
+//! `FOOTPRINT_SCENARIOS=idle,paused,steady,ranges,wrk,full,tls,sse,soak` runs only those (`tls`:
+//! both servers over HTTPS, where neither can use sendfile);
 //! `FOOTPRINT_SOAK_SECS` sets the soak's length (default 120 s).
 //!
 //! This file runs the phases and prints the table; `servers.rs` starts and measures the servers,
@@ -22,7 +23,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use scenarios::*;
-use servers::{Server, kernel_tcp_kib, nginx_binary, raise_fd_limit};
+use servers::{Server, Tls, kernel_tcp_kib, nginx_binary, raise_fd_limit};
 use wrk::wrk_ranges;
 
 /// Seconds of 8 kHz 16-bit noise in the benchmark track: 50 MB.
@@ -46,9 +47,14 @@ fn main() {
         .build()
         .unwrap();
 
-    let ours = || Server::ours(&audio);
-    let nginx = || Server::nginx(dir.path(), &audio).expect("nginx starts");
-    let mut starters: Vec<(&str, &dyn Fn() -> Server)> = vec![("audio-streamer", &ours)];
+    let (cert_files, cert) = testkit::self_signed(dir.path());
+    let tls = Certificate {
+        files: cert_files,
+        transport: Transport::tls(&cert),
+    };
+    let ours = |tls: Tls| Server::ours(&audio, tls);
+    let nginx = |tls: Tls| Server::nginx(dir.path(), &audio, tls).expect("nginx starts");
+    let mut starters: Vec<(&str, &dyn Fn(Tls) -> Server)> = vec![("audio-streamer", &ours)];
     if !only_ours {
         if nginx_binary().is_some() {
             starters.push(("nginx", &nginx));
@@ -59,10 +65,16 @@ fn main() {
     let phases = Phases::new(quick);
     let mut results: Vec<Vec<(String, f64)>> = Vec::new();
     for (_, start) in &starters {
-        results.push(rt.block_on(run_all(*start, &track, &soak_track, &phases)));
+        results.push(rt.block_on(run_all(*start, &track, &soak_track, &tls, &phases)));
     }
     let names: Vec<&str> = starters.iter().map(|(name, _)| *name).collect();
     print_table(&names, &results);
+}
+
+/// The certificate both servers speak TLS with, and a client transport that trusts it.
+struct Certificate {
+    files: audio_streamer::config::TlsFiles,
+    transport: Transport,
 }
 
 /// How long each phase runs.
@@ -97,9 +109,10 @@ fn enabled(scenario: &str) -> bool {
 
 /// Every memory scenario runs on a freshly started server, so no phase inherits another's heap.
 async fn run_all(
-    start: &dyn Fn() -> Server,
+    start: &dyn Fn(Tls) -> Server,
     track: &Arc<Vec<u8>>,
     soak_track: &[u8],
+    tls: &Certificate,
     phases: &Phases,
 ) -> Vec<(String, f64)> {
     let mut rows = Vec::new();
@@ -107,12 +120,13 @@ async fn run_all(
         eprintln!("  {name}: {value:.2}");
         rows.push((name.to_owned(), value));
     };
-    let fresh = async || {
-        let server = start();
+    let fresh_with = async |tls: Tls<'_>| {
+        let server = start(tls);
         tokio::time::sleep(Duration::from_secs(1)).await;
         let idle = server.rss_kib();
         (server, idle)
     };
+    let fresh = async || fresh_with(None).await;
     let (server, idle) = fresh().await;
     eprintln!(
         "== {} (pid {}) at {}",
@@ -141,7 +155,7 @@ async fn run_all(
     for clients in [100, 1000].into_iter().filter(|_| enabled("paused")) {
         let (server, idle) = fresh().await;
         let kernel = kernel_tcp_kib();
-        let (peak, kernel_peak) = paused(&server, clients, phases.settle).await;
+        let (peak, kernel_peak) = paused(&server, &Transport::Plain, clients, phases.settle).await;
         row(&format!("{clients} paused: peak RSS (KiB)"), peak as f64);
         row(
             &format!("{clients} paused: RSS per stream (KiB)"),
@@ -191,7 +205,8 @@ async fn run_all(
         }
         if enabled("full") {
             let cpu_before = server.cpu_secs();
-            let (bytes, secs, mismatches) = full_files(server.addr, track, phases.full).await;
+            let (bytes, secs, mismatches) =
+                full_files(server.addr, &Transport::Plain, track, phases.full).await;
             let cpu = server.cpu_secs() - cpu_before;
             row("full file, 8 conns: MB/s", bytes as f64 / 1e6 / secs);
             row("full file: server CPU s per GB", cpu / (bytes as f64 / 1e9));
@@ -202,6 +217,27 @@ async fn run_all(
             "RSS after the load ends, over idle (KiB)",
             server.rss_kib().saturating_sub(idle) as f64,
         );
+    }
+    if enabled("tls") {
+        let (server, idle) = fresh_with(Some(&tls.files)).await;
+        row("TLS: idle RSS (KiB)", idle as f64);
+        let (peak, _) = paused(&server, &tls.transport, 1000, phases.settle).await;
+        row(
+            "TLS, 1000 paused: RSS per stream (KiB)",
+            peak.saturating_sub(idle) as f64 / 1000.0,
+        );
+        drop(server);
+        let (server, _) = fresh_with(Some(&tls.files)).await;
+        let cpu_before = server.cpu_secs();
+        let (bytes, secs, mismatches) =
+            full_files(server.addr, &tls.transport, track, phases.full).await;
+        let cpu = server.cpu_secs() - cpu_before;
+        row("TLS full file, 8 conns: MB/s", bytes as f64 / 1e6 / secs);
+        row(
+            "TLS full file: server CPU s per GB",
+            cpu / (bytes as f64 / 1e9),
+        );
+        row("TLS full file: mismatches", mismatches as f64);
     }
     if enabled("soak") {
         let (server, _) = fresh().await;

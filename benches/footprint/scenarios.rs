@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+};
 use tokio::net::TcpStream;
 
 use crate::servers::{Server, kernel_tcp_kib};
@@ -61,8 +63,54 @@ pub fn request(path: &str, range: Option<(u64, u64)>, close: bool) -> String {
     req
 }
 
+/// A connection to the server under test: plain TCP, or TLS over it.
+pub trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
+
+/// How clients reach the server.
+#[derive(Clone)]
+pub enum Transport {
+    Plain,
+    /// TLS (HTTP/1.1 by ALPN), trusting the benchmark's own certificate.
+    Tls(tokio_rustls::TlsConnector),
+}
+
+impl Transport {
+    /// TLS trusting `cert` (PEM).
+    pub fn tls(cert: &str) -> Self {
+        use tokio_rustls::rustls::{
+            self, pki_types::CertificateDer, pki_types::pem::PemObject as _,
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(cert.as_bytes()).unwrap())
+            .unwrap();
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Self::Tls(tokio_rustls::TlsConnector::from(Arc::new(config)))
+    }
+
+    pub async fn connect(&self, addr: SocketAddr) -> std::io::Result<Box<dyn Conn>> {
+        let tcp = TcpStream::connect(addr).await?;
+        Ok(match self {
+            Self::Plain => Box::new(tcp),
+            Self::Tls(connector) => Box::new(
+                connector
+                    .connect("localhost".try_into().unwrap(), tcp)
+                    .await?,
+            ),
+        })
+    }
+}
+
 /// Reads a response head; returns (status, content-length).
-pub async fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<(u16, u64)> {
+pub async fn read_head(reader: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<(u16, u64)> {
     let mut line = String::new();
     reader.read_line(&mut line).await?;
     let status = line
@@ -114,10 +162,15 @@ pub async fn idle_connections(server: &Server, clients: usize, settle: Duration)
 }
 
 /// `clients` listeners request the track, read its head and 64 KiB, then stop reading.
-pub async fn paused(server: &Server, clients: usize, settle: Duration) -> (u64, u64) {
+pub async fn paused(
+    server: &Server,
+    transport: &Transport,
+    clients: usize,
+    settle: Duration,
+) -> (u64, u64) {
     let mut conns = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let Ok(conn) = TcpStream::connect(server.addr).await else {
+        let Ok(conn) = transport.connect(server.addr).await else {
             continue;
         };
         let mut reader = BufReader::with_capacity(64 * 1024, conn);
@@ -254,6 +307,7 @@ pub async fn ranges(addr: SocketAddr, track: &Arc<Vec<u8>>, duration: Duration) 
 /// 8 connections download the whole file again and again. Returns (bytes, seconds, mismatches).
 pub async fn full_files(
     addr: SocketAddr,
+    transport: &Transport,
     track: &Arc<Vec<u8>>,
     duration: Duration,
 ) -> (u64, f64, u64) {
@@ -263,15 +317,16 @@ pub async fn full_files(
     let end = started + duration;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..8 {
-        let (track, bytes, mismatches) = (
+        let (track, bytes, mismatches, transport) = (
             Arc::clone(track),
             Arc::clone(&bytes),
             Arc::clone(&mismatches),
+            transport.clone(),
         );
         tasks.spawn(async move {
             let mut buf = vec![0u8; 256 * 1024];
             while Instant::now() < end {
-                let Ok(conn) = TcpStream::connect(addr).await else {
+                let Ok(conn) = transport.connect(addr).await else {
                     continue;
                 };
                 let mut reader = BufReader::with_capacity(256 * 1024, conn);

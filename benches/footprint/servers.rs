@@ -25,10 +25,20 @@ pub struct Server {
     pub is_ours: bool,
 }
 
+/// A certificate and key for the servers to speak TLS with.
+pub type Tls<'a> = Option<&'a audio_streamer::config::TlsFiles>;
+
 impl Server {
-    pub fn ours(audio: &Path) -> Self {
+    pub fn ours(audio: &Path, tls: Tls) -> Self {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_audio-streamer"));
+        if let Some(files) = tls {
+            cmd.arg("--tls-cert")
+                .arg(&files.cert)
+                .arg("--tls-key")
+                .arg(&files.key);
+        }
+        let child = cmd
             .args(["--port", &port.to_string(), "--audio-dir"])
             .arg(audio)
             // nginx runs with `access_log off` too.
@@ -47,13 +57,21 @@ impl Server {
         server
     }
 
-    pub fn nginx(tmp: &Path, audio: &Path) -> Option<Self> {
+    pub fn nginx(tmp: &Path, audio: &Path, tls: Tls) -> Option<Self> {
         let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
             .into_iter()
             .map(PathBuf::from)
             .find(|p| p.exists())?;
         let port = free_port();
         let conf = tmp.join("nginx.conf");
+        let listen = match tls {
+            Some(files) => format!(
+                "{port} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {}",
+                files.cert.display(),
+                files.key.display()
+            ),
+            None => port.to_string(),
+        };
         std::fs::write(
             &conf,
             format!(
@@ -61,7 +79,7 @@ impl Server {
                  events {{ worker_connections 8192; }}\n\
                  http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush off;\n  tcp_nodelay on;\n  keepalive_requests 10000000;\n\
                  client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n  fastcgi_temp_path {tmp}/fastcgi;\n  uwsgi_temp_path {tmp}/uwsgi;\n  scgi_temp_path {tmp}/scgi;\n\
-                 types {{ audio/wav wav; }}\n  server {{\n    listen 127.0.0.1:{port};\n    location /audio/ {{\n      root {audio};\n      rewrite ^/audio/(.+)$ /$1.wav break;\n    }}\n  }}\n}}\n",
+                 types {{ audio/wav wav; }}\n  server {{\n    listen 127.0.0.1:{listen};\n    location /audio/ {{\n      root {audio};\n      rewrite ^/audio/(.+)$ /$1.wav break;\n    }}\n  }}\n}}\n",
                 tmp = tmp.display(),
                 audio = audio.display(),
             ),

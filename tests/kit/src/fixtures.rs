@@ -40,17 +40,9 @@ impl Fixture {
     }
 
     /// A self-signed certificate for `localhost` and `127.0.0.1` with its key, written beside the
-    /// audio folder: the files for `--tls-cert`/`--tls-key`, and the certificate's PEM for clients
-    /// to trust.
+    /// audio folder: see [`self_signed`].
     pub fn tls(&self) -> (audio_streamer::config::TlsFiles, String) {
-        let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-        let made = rcgen::generate_simple_self_signed(names).expect("certificate");
-        let cert = self.tmp.path().join("cert.pem");
-        let key = self.tmp.path().join("key.pem");
-        let pem = made.cert.pem();
-        std::fs::write(&cert, &pem).unwrap();
-        std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
-        (audio_streamer::config::TlsFiles { cert, key }, pem)
+        self_signed(self.tmp.path())
     }
 
     /// Writes `bytes` at `relative` under the audio folder, creating subfolders; returns the bytes.
@@ -102,6 +94,20 @@ pub fn noise_wav(seconds: f32, seed: u32) -> Vec<u8> {
 pub fn write_wav(path: &Path, seconds: f32) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, noise_wav(seconds, path.as_os_str().len() as u32)).unwrap();
+}
+
+/// A self-signed certificate for `localhost` and `127.0.0.1` with its key, written into `dir`
+/// (`cert.pem`, `key.pem`): the files for `--tls-cert`/`--tls-key`, and the certificate's PEM for
+/// clients to trust.
+pub fn self_signed(dir: &Path) -> (audio_streamer::config::TlsFiles, String) {
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let made = rcgen::generate_simple_self_signed(names).expect("certificate");
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    let pem = made.cert.pem();
+    std::fs::write(&cert, &pem).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    (audio_streamer::config::TlsFiles { cert, key }, pem)
 }
 
 /// Makes a real audio file at `dir/name` with sox (its type from the extension): `seconds` of a
