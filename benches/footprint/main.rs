@@ -54,7 +54,7 @@ fn main() {
     };
     let ours = |tls: Tls| Server::ours(&audio, tls);
     let nginx = |tls: Tls| Server::nginx(dir.path(), &audio, tls).expect("nginx starts");
-    let mut starters: Vec<(&str, &dyn Fn(Tls) -> Server)> = vec![("audio-streamer", &ours)];
+    let mut starters: Vec<(&str, &Start<'_>)> = vec![("audio-streamer", &ours)];
     if !only_ours {
         if nginx_binary().is_some() {
             starters.push(("nginx", &nginx));
@@ -70,6 +70,9 @@ fn main() {
     let names: Vec<&str> = starters.iter().map(|(name, _)| *name).collect();
     print_table(&names, &results);
 }
+
+/// Starts a server, over TLS when given the files.
+type Start<'a> = dyn Fn(Tls) -> Server + 'a;
 
 /// The certificate both servers speak TLS with, and a client transport that trusts it.
 struct Certificate {
@@ -109,7 +112,7 @@ fn enabled(scenario: &str) -> bool {
 
 /// Every memory scenario runs on a freshly started server, so no phase inherits another's heap.
 async fn run_all(
-    start: &dyn Fn(Tls) -> Server,
+    start: &Start<'_>,
     track: &Arc<Vec<u8>>,
     soak_track: &[u8],
     tls: &Certificate,
