@@ -32,6 +32,11 @@ export function refresh() {
 async function update() {
   const since = library.version ? `?since=${encodeURIComponent(library.version)}` : "";
   const response = await fetch(`/api/library${since}`, { cache: "no-store" });
+  if (response.status === 401) {
+    // Signed out (elsewhere, or the session ended): sign in again, then come back here.
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+    return;
+  }
   if (!response.ok) return;
   const delta = await response.json();
   const changed = delta.reset ? null : apply(delta);

@@ -29,6 +29,7 @@ async function explain(audio) {
   try {
     const response = await fetch(audio.currentSrc || audio.src, { method: "HEAD", cache: "no-store" });
     if (response.status === 404) text = "This file is no longer in the library folder.";
+    else if (response.status === 401) text = "You are signed out: sign in again to play this track.";
     else if (response.status === 503) {
       text = "The server could not read this file in time (its storage is slow or busy). Press play to try again.";
     } else if (response.ok && code === MediaError.MEDIA_ERR_NETWORK) {

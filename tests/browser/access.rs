@@ -98,6 +98,22 @@ async fn a_listener_signs_in_shares_the_track_playing_and_signs_out() {
                 .await;
             assert_eq!(status, 206);
 
+            // Signed out behind the page's back (another tab): the next change to the library
+            // finds the session gone, and the page goes to the login page.
+            let status: i64 = s
+                .js("fetch('/logout', { method: 'POST', redirect: 'manual' }).then(r => r.status)")
+                .await;
+            assert!(status == 0 || status == 303, "{status}");
+            testkit::write_wav(&s.fixture.audio_dir().join("new.wav"), 0.5);
+            s.wait_js("the login page", "location.pathname === '/login'")
+                .await;
+            assert_eq!(
+                s.js::<String>("new URLSearchParams(location.search).get('next')")
+                    .await,
+                "/"
+            );
+            sign_in(s, "alice", PASSWORD).await;
+            s.wait_js("the player page", "location.pathname === '/'").await;
             s.js::<bool>("document.querySelector('[data-testid=sign-out]').click(); true")
                 .await;
             s.wait_js("the login page again", "location.pathname === '/login'")
