@@ -265,12 +265,21 @@ impl Collector for Live {
             ));
         }
         for (name, help, value) in gauges {
-            let gauge = ConstGauge::new(value);
-            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+            put(&mut encoder, name, help, ConstGauge::new(value))?;
         }
 
         Ok(())
     }
+}
+
+/// Writes one metric with its name and help.
+fn put(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    metric: impl prometheus_client::encoding::EncodeMetric,
+) -> Result<(), fmt::Error> {
+    metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
 }
 
 /// `process_*`: the process's memory and start time.
@@ -304,8 +313,7 @@ impl Collector for Process {
                 self.started,
             ),
         ] {
-            let gauge = ConstGauge::new(value);
-            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+            put(&mut encoder, name, help, ConstGauge::new(value))?;
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ use actix_files::NamedFile;
 use actix_web::body::{BodySize, MessageBody as _};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, ContentRangeSpec, HeaderValue};
-use actix_web::http::{Method, StatusCode, Version};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -31,7 +31,7 @@ use super::error::Error;
 use crate::library::Library;
 use crate::state::AppState;
 use crate::stream::range::{self, Plan};
-use crate::stream::{ConnSocket, Delivery, Multipart, Pump, Segment};
+use crate::stream::{Delivery, Multipart, Pump, Segment};
 
 /// The route prefix: everything after it names the track (which may contain `/`). A prefix, not a
 /// pattern, so that matching it runs no regex.
@@ -129,14 +129,11 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         }],
         (Answer::Whole(len), _) => vec![Segment::File { offset: 0, len }],
     };
-    let h1 = matches!(req.version(), Version::HTTP_10 | Version::HTTP_11);
-    let delivery = match req.conn_data::<ConnSocket>().copied() {
+    let delivery = match super::server::own_socket(req.request()) {
         // sendfile writes around actix: only where actix speaks HTTP/1 on that very socket, and
         // no TLS stands between.
-        Some(socket) if h1 && socket.is_plain() => Delivery::Sendfile(socket),
-        Some(socket) if h1 => Delivery::Chunks(Some(socket)),
-        // HTTP/2 carries other streams on the same socket: its facts say nothing of this one.
-        _ => Delivery::Chunks(None),
+        Some(socket) if socket.is_plain() => Delivery::Sendfile(socket),
+        socket => Delivery::Chunks(socket),
     };
     let counters = Arc::clone(&state.counters);
     let pump = Pump::new(

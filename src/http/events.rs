@@ -11,7 +11,6 @@ use futures_util::stream;
 
 use super::error::Error;
 use crate::state::AppState;
-use crate::stream::ConnSocket;
 
 /// How often an idle stream sends a comment, so proxies keep it open and dead peers are found.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -29,18 +28,13 @@ pub(super) async fn subscribe(
         return Err(Error::Busy);
     }
     let client = state.counters.sse_client_connected();
-    // Under HTTP/2 the socket carries other streams: it is neither resized nor watched for one.
-    let h1 = req.version() < actix_web::http::Version::HTTP_2;
-    let watch = req
-        .conn_data::<ConnSocket>()
-        .filter(|_| h1)
-        .and_then(|socket| {
-            let fd = socket.duplicate().ok()?;
-            // A few KiB of events is plenty in flight; a small buffer lets the send timeout notice
-            // a viewer that stopped reading within a minute rather than after hours of events.
-            let _ = rustix::net::sockopt::set_socket_send_buffer_size(&fd, SSE_SEND_BUFFER);
-            Some(state.watchdog.watch(fd))
-        });
+    let watch = super::server::own_socket(&req).and_then(|socket| {
+        let fd = socket.duplicate().ok()?;
+        // A few KiB of events is plenty in flight; a small buffer lets the send timeout notice
+        // a viewer that stopped reading within a minute rather than after hours of events.
+        let _ = rustix::net::sockopt::set_socket_send_buffer_size(&fd, SSE_SEND_BUFFER);
+        Some(state.watchdog.watch(fd))
+    });
     let stats = state.stats.clone();
     let mut versions = state.library.subscribe();
     versions.mark_unchanged();

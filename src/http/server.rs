@@ -96,6 +96,17 @@ where
         .h1_write_buffer_size(1)
 }
 
+/// The socket of `req`'s connection, when the request has it to itself (HTTP/1.x: one response at
+/// a time). Under HTTP/2 the socket carries other streams, so its facts say nothing of one of them,
+/// and shutting it down or resizing it would touch them all.
+pub(super) fn own_socket(req: &actix_web::HttpRequest) -> Option<ConnSocket> {
+    let h1 = matches!(
+        req.version(),
+        actix_web::http::Version::HTTP_10 | actix_web::http::Version::HTTP_11
+    );
+    req.conn_data::<ConnSocket>().copied().filter(|_| h1)
+}
+
 /// Stores the connection's [`ConnSocket`] in its data.
 fn record_socket(conn: &dyn Any, data: &mut Extensions) {
     if let Some(tcp) = conn.downcast_ref::<TcpStream>() {
