@@ -488,3 +488,43 @@ async fn under_tls_the_session_cookie_is_secure() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn malformed_login_forms_get_a_4xx_and_sign_no_one_in() {
+    let (fixture, _) = fixture();
+    let server = guarded(&fixture).await;
+    let client = browser();
+    let post = |body: Vec<u8>, content_type: &'static str| {
+        client
+            .post(server.url("/login"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    for (body, content_type) in [
+        (b"name=alice".to_vec(), "application/x-www-form-urlencoded"),
+        (b"{\"name\":\"alice\"}".to_vec(), "application/json"),
+        (
+            b"%%%=\xff\xfe".to_vec(),
+            "application/x-www-form-urlencoded",
+        ),
+        (vec![b'a'; 100_000], "application/x-www-form-urlencoded"),
+    ] {
+        let res = post(body, content_type).await.unwrap();
+        assert!(res.status().is_client_error(), "{}", res.status());
+    }
+    // A name that is markup is shown as text, never as markup.
+    let res = sign_in(&client, &server, "<script>x</script>", "pw").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let page = res.text().await.unwrap();
+    assert!(!page.contains("<script>x"), "{page}");
+    assert_eq!(
+        client
+            .get(server.url("/api/stats"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
