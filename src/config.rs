@@ -16,20 +16,6 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Users file (name:argon2id hash per line); with it, listening needs signing in
-    #[arg(long, env = "AUDIO_STREAMER_USERS", global = true)]
-    pub users: Option<PathBuf>,
-
-    /// File of at least 32 random bytes that signs session cookies (shared by replicas); by
-    /// default a new key at each start, which signs everyone out
-    #[arg(long, env = "AUDIO_STREAMER_SESSION_KEY_FILE")]
-    pub session_key_file: Option<PathBuf>,
-
-    /// Secret (at least 32 characters) that signs stream links given out by the page; links
-    /// carrying a valid signature are served without signing in
-    #[arg(long, env = "AUDIO_STREAMER_LINK_SECRET", hide_env_values = true, value_parser = secret)]
-    pub link_secret: Option<String>,
-
     /// Address to listen on (use 0.0.0.0 to accept connections from other machines)
     #[arg(long, env = "AUDIO_STREAMER_BIND", default_value = "127.0.0.1")]
     pub bind: IpAddr,
@@ -104,6 +90,20 @@ pub struct Args {
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)
     #[arg(long, env = "AUDIO_STREAMER_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+
+    /// Users file (name:argon2id hash per line); with it, listening needs signing in
+    #[arg(long, env = "AUDIO_STREAMER_USERS", global = true)]
+    pub users: Option<PathBuf>,
+
+    /// File of at least 32 random bytes that encrypts session cookies (shared by replicas); by
+    /// default a new key at each start, which signs everyone out
+    #[arg(long, env = "AUDIO_STREAMER_SESSION_KEY_FILE")]
+    pub session_key_file: Option<PathBuf>,
+
+    /// Secret (at least 32 characters) that signs stream links given out by the page; links
+    /// carrying a valid signature are served without signing in
+    #[arg(long, env = "AUDIO_STREAMER_LINK_SECRET", hide_env_values = true, value_parser = secret)]
+    pub link_secret: Option<String>,
 
     /// Bearer token /metrics asks for (set it in the environment: flags show in `ps`)
     #[arg(long, env = "AUDIO_STREAMER_METRICS_TOKEN", hide_env_values = true)]
