@@ -16,8 +16,13 @@ fn with_users_and_links(fixture: &testkit::Fixture, config: &mut audio_streamer:
     config.link_secret = Some("a link secret of at least thirty-two characters".into());
 }
 
-/// Fills the login form and sends it.
+/// Fills the login form and sends it, once the login page has loaded.
 async fn sign_in(s: &Session, name: &str, password: &str) {
+    s.wait_js(
+        "the login form",
+        "location.pathname === '/login' && document.querySelector('[data-testid=login-submit]')",
+    )
+    .await;
     s.js::<bool>(&format!(
         "document.querySelector('[data-testid=login-name]').value = {name:?};
          document.querySelector('[data-testid=login-password]').value = {password:?};
@@ -105,19 +110,24 @@ async fn a_listener_signs_in_shares_the_track_playing_and_signs_out() {
                 .await;
             assert!(status == 0 || status == 303, "{status}");
             testkit::write_wav(&s.fixture.audio_dir().join("new.wav"), 0.5);
-            s.wait_js("the login page", "location.pathname === '/login'")
-                .await;
-            assert_eq!(
-                s.js::<String>("new URLSearchParams(location.search).get('next')")
-                    .await,
-                "/"
-            );
+            s.wait_js(
+                "the login page, to come back to /",
+                "location.pathname === '/login' && new URLSearchParams(location.search).get('next') === '/'",
+            )
+            .await;
             sign_in(s, "alice", PASSWORD).await;
-            s.wait_js("the player page", "location.pathname === '/'").await;
+            s.wait_js(
+                "the player page",
+                "location.pathname === '/' && document.querySelector('[data-testid=sign-out]')",
+            )
+            .await;
             s.js::<bool>("document.querySelector('[data-testid=sign-out]').click(); true")
                 .await;
-            s.wait_js("the login page again", "location.pathname === '/login'")
-                .await;
+            s.wait_js(
+                "the login page again",
+                "location.pathname === '/login' && document.querySelector('[data-testid=login-submit]')",
+            )
+            .await;
             let status: i64 = s.js("fetch('/api/stats').then(r => r.status)").await;
             assert_eq!(status, 401, "signed out");
 
