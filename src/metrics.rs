@@ -45,12 +45,16 @@ pub enum Route {
     Static,
     /// `/metrics`
     Metrics,
+    /// `/healthz`
+    Health,
+    /// `/readyz`
+    Ready,
     /// Anything else (answered 404).
     Other,
 }
 
 impl Route {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 10] = [
         Self::Index,
         Self::Audio,
         Self::Art,
@@ -58,6 +62,8 @@ impl Route {
         Self::Api,
         Self::Static,
         Self::Metrics,
+        Self::Health,
+        Self::Ready,
         Self::Other,
     ];
 
@@ -70,6 +76,8 @@ impl Route {
             Self::Api => "/api",
             Self::Static => "/static/{file}",
             Self::Metrics => "/metrics",
+            Self::Health => "/healthz",
+            Self::Ready => "/readyz",
             Self::Other => "other",
         }
     }

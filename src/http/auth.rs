@@ -1,6 +1,7 @@
 //! Access control over HTTP, when the server runs with `--users`: the login page (`GET`/`POST
 //! /login`), `POST /logout`, the session cookie (encrypted, `HttpOnly`, `SameSite=Strict`,
-//! `Secure` under TLS), and the guard in front of every route but the login page and `/static/`.
+//! `Secure` under TLS), and the guard in front of every route but the login page, `/static/`,
+//! `/healthz` and `/readyz`.
 //!
 //! Signed stream links (`/audio/<name>?expires=…&signature=…`, with `--link-secret`) are checked
 //! by the guard whether or not access control is on, and open that track without a session;
@@ -110,7 +111,7 @@ pub(super) async fn guard(
         };
     }
     let open = state.access.is_none()
-        || path == "/login"
+        || matches!(path, "/login" | "/healthz" | "/readyz")
         || path.starts_with("/static/")
         || (path == "/metrics" && state.metrics_token.is_some());
     if open || signed_in(&state, &req.get_session()).is_some() {

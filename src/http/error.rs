@@ -38,6 +38,9 @@ pub enum Error {
     /// The configured cap on concurrent streams or viewers is reached.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
+    /// `/readyz`: not ready to serve tracks, and why.
+    #[error("not ready: {0}")]
+    NotReady(String),
     /// The storage did not answer in time (a stalled network mount).
     #[error("the music storage is not answering; try again in a few seconds")]
     StorageStalled,
@@ -67,7 +70,9 @@ impl ResponseError for Error {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Busy | Self::StorageStalled => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::StorageStalled | Self::NotReady(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MetricsToken | Self::LoginRequired => StatusCode::UNAUTHORIZED,
             Self::Link(_) | Self::CrossSite => StatusCode::FORBIDDEN,
@@ -80,7 +85,8 @@ impl ResponseError for Error {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         match self {
-            Self::Busy => {}
+            // Said to whoever asks (a load balancer, every few seconds): not worth a log line each.
+            Self::Busy | Self::NotReady(_) => {}
             Self::StorageStalled => log::warn!("{self}"),
             _ if status.is_server_error() => log::error!("{self}"),
             _ => {}
@@ -90,7 +96,7 @@ impl ResponseError for Error {
             Self::MethodNotAllowed => {
                 res.insert_header((header::ALLOW, "GET, HEAD"));
             }
-            Self::Busy | Self::StorageStalled => {
+            Self::Busy | Self::StorageStalled | Self::NotReady(_) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
             }
             Self::MetricsToken => {
@@ -107,7 +113,8 @@ impl ResponseError for Error {
             }
             _ => {}
         }
-        let body = if status.is_server_error() && !matches!(self, Self::Busy | Self::StorageStalled)
+        let body = if status.is_server_error()
+            && !matches!(self, Self::Busy | Self::StorageStalled | Self::NotReady(_))
         {
             // Details stay in the log; the client learns only that it was not its fault.
             "internal server error\n".to_owned()

@@ -48,6 +48,8 @@ fn route(path: &str) -> Route {
         "api" => Route::Api,
         "static" => Route::Static,
         "metrics" => Route::Metrics,
+        "healthz" => Route::Health,
+        "readyz" => Route::Ready,
         _ => Route::Other,
     }
 }
@@ -120,6 +122,8 @@ mod tests {
             ("/api/stats", Route::Api),
             ("/static/app.css", Route::Static),
             ("/metrics", Route::Metrics),
+            ("/healthz", Route::Health),
+            ("/readyz", Route::Ready),
             ("/etc/passwd", Route::Other),
             ("/audiox", Route::Other),
         ] {

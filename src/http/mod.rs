@@ -12,6 +12,7 @@ mod body;
 mod conditional;
 mod error;
 mod events;
+mod health;
 mod metrics;
 mod pages;
 mod server;
@@ -45,6 +46,7 @@ use crate::state::AppState;
 /// | `GET /api/library?since=<version>` | the track list, or what changed since a version (JSON) |
 /// | `GET /static/<file>` | embedded assets |
 /// | `GET /metrics` | metrics in Prometheus' text format |
+/// | `GET /healthz`, `GET /readyz` | the process answers; the library is listed and its store answers |
 /// | `GET`, `POST /login`, `POST /logout` | signing in and out (with `--users`) |
 /// | `GET /api/link?track=<name>&lifetime=<s>` | a signed link to a track (with `--link-secret`) |
 ///
@@ -86,6 +88,8 @@ pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(compressed("/static/{file}").route(get_or_head().to(assets::serve)))
             .service(resource(art::ROUTE).route(get_or_head().to(art::serve)))
             .service(compressed("/metrics").route(get_or_head().to(metrics::serve)))
+            .service(resource("/healthz").route(get_or_head().to(health::healthz)))
+            .service(resource("/readyz").route(get_or_head().to(health::readyz)))
             .service(
                 compressed("/login")
                     .route(get_or_head().to(auth::show))

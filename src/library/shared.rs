@@ -56,6 +56,8 @@ pub struct SharedLibrary {
     status: watch::Sender<Status>,
     /// What changed at each recent version; held while a snapshot is published.
     changes: Mutex<ChangeLog>,
+    /// Set once the first listing of the store has been published.
+    listed: std::sync::atomic::AtomicBool,
 }
 
 impl SharedLibrary {
@@ -75,7 +77,17 @@ impl SharedLibrary {
             last_scan: Mutex::new(None),
             status,
             changes: Mutex::new(ChangeLog::new(epoch())),
+            listed: Default::default(),
         })
+    }
+
+    /// Why the library cannot serve yet, if it cannot: its first listing is not done, or its store
+    /// does not answer now. May block on the store: call it on a blocking thread.
+    pub fn unready(&self) -> Option<String> {
+        if !self.listed.load(std::sync::atomic::Ordering::Acquire) {
+            return Some(format!("still listing {}", self.location));
+        }
+        self.storage.check().err().map(|err| err.to_string())
     }
 
     /// Where the tracks live (the folder's path).
@@ -200,6 +212,8 @@ impl SharedLibrary {
                 Some(Library::build(&walk, &tags)),
                 Some(Progress { read: 0, total }),
             );
+            self.listed
+                .store(true, std::sync::atomic::Ordering::Release);
         }
         for (i, path) in todo.into_iter().enumerate() {
             tags.insert(path.to_owned(), Tags::read(path));
@@ -215,6 +229,8 @@ impl SharedLibrary {
             }
         }
         let library = self.publish(Some(Library::build(&walk, &tags)), None);
+        self.listed
+            .store(true, std::sync::atomic::Ordering::Release);
         drop((walk, tags, previous));
         if total > 0 {
             // Hand the scan's scratch memory back now rather than at the sampler's next trim.
@@ -283,6 +299,20 @@ mod tests {
 
     use super::super::fixtures::{names, tag, touch, wav};
     use super::*;
+
+    #[test]
+    fn ready_once_listed_and_while_the_folder_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("music");
+        fs::create_dir(&root).unwrap();
+        let shared = SharedLibrary::open(&root).unwrap();
+        let before = shared.unready().unwrap();
+        assert!(before.starts_with("still listing"), "{before}");
+        shared.rescan();
+        assert_eq!(shared.unready(), None, "an empty folder listed is ready");
+        fs::remove_dir(&root).unwrap();
+        assert!(shared.unready().is_some());
+    }
 
     #[test]
     fn rescans_pick_up_changes_and_keep_the_last_list_if_the_folder_vanishes() {

@@ -24,6 +24,9 @@ pub(crate) trait Storage: fmt::Debug + Send + Sync {
     /// that is no longer a regular file (replaced by a folder, a FIFO, a device), is `NotFound`.
     fn open(&self, path: &Path) -> io::Result<(File, fs::Metadata)>;
 
+    /// Whether the store answers now (for readiness checks); may block.
+    fn check(&self) -> Result<(), LibraryError>;
+
     /// [`Storage::open`] if it can be done without waiting on the storage, else `None` (then the
     /// caller opens on a blocking thread). Never waits; by default always `None`.
     fn open_cached(&self, path: &Path) -> Option<io::Result<(File, fs::Metadata)>> {
@@ -53,6 +56,10 @@ impl Storage for LocalFolder {
 
     fn list(&self) -> Result<Walk, LibraryError> {
         walk(&self.root)
+    }
+
+    fn check(&self) -> Result<(), LibraryError> {
+        readable_folder(&self.root).map(drop)
     }
 
     fn open(&self, path: &Path) -> io::Result<(File, fs::Metadata)> {
