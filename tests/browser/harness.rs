@@ -124,22 +124,22 @@ impl Session {
     }
 
     /// Polls a JS condition until it is true, bounded by [`WAIT`]. While the page navigates, the
-    /// condition cannot be evaluated: that counts as not true yet.
+    /// condition cannot be evaluated: that counts as not true yet (the last such error is shown
+    /// if the wait times out).
     pub(crate) async fn wait_js(&self, what: &str, condition: &str) {
         let deadline = Instant::now() + WAIT;
         loop {
-            let holds = self
-                .page
-                .evaluate(format!("!!({condition})"))
-                .await
-                .ok()
-                .and_then(|v| v.into_value::<bool>().ok());
-            if holds == Some(true) {
-                return;
-            }
+            let last = match self.page.evaluate(format!("!!({condition})")).await {
+                Ok(value) => match value.into_value::<bool>() {
+                    Ok(true) => return,
+                    Ok(false) => "false".to_owned(),
+                    Err(err) => err.to_string(),
+                },
+                Err(err) => err.to_string(),
+            };
             assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {what}: {condition}"
+                "timed out waiting for {what}: {condition} (last: {last})"
             );
             sleep(Duration::from_millis(50)).await;
         }
