@@ -123,23 +123,15 @@ impl Users {
     pub fn contains(&self, name: &str) -> bool {
         self.hashes.contains_key(name)
     }
+}
 
-    /// Whether `password` is `name`'s. An unknown name costs the same work as a wrong password
-    /// (a hash of a random password is checked instead), so timing does not tell them apart;
-    /// argon2 compares the hashes in constant time.
-    pub fn verify(&self, name: &str, password: &str, decoy: &str) -> bool {
-        let (hash, known) = match self.hashes.get(name) {
-            Some(hash) => (hash.as_str(), true),
-            None => (decoy, false),
-        };
-        let Ok(parsed) = PasswordHash::new(hash) else {
-            return false;
-        };
-        let matches = Argon2::default()
+/// Whether `password` matches `hash` (argon2 compares in constant time).
+fn matches(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        matches && known
-    }
+            .is_ok()
+    })
 }
 
 /// An argon2id PHC string for `password` with a random salt.
@@ -171,7 +163,6 @@ struct Current {
 impl UserFile {
     /// Reads `path` (which must exist and hold valid lines).
     pub fn open(path: &Path) -> Result<Self, AuthError> {
-        let users = Users::read(path)?;
         if !path.exists() {
             return Err(AuthError::File {
                 action: "read",
@@ -179,6 +170,7 @@ impl UserFile {
                 reason: std::io::ErrorKind::NotFound.into(),
             });
         }
+        let users = Users::read(path)?;
         let decoy = hash("decoy")?;
         Ok(Self {
             path: path.to_owned(),
@@ -191,9 +183,9 @@ impl UserFile {
         })
     }
 
-    /// The users as of now. A file made unreadable or invalid keeps the last good users (and says
-    /// why in the log).
-    pub fn users(&self) -> Users {
+    /// Runs `f` on the users as of now, holding the lock (keep `f` short). A file made unreadable
+    /// or invalid keeps the last good users (and says why in the log).
+    fn with_users<R>(&self, f: impl FnOnce(&Users) -> R) -> R {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         if current.checked.elapsed() >= RECHECK_EVERY {
             current.checked = Instant::now();
@@ -209,22 +201,21 @@ impl UserFile {
                 }
             }
         }
-        current.users.clone()
+        f(&current.users)
     }
 
-    /// Whether `password` is `name`'s (slow: run it off the workers).
+    /// Whether `password` is `name`'s (slow: run it off the workers). An unknown name costs the
+    /// same work as a wrong password (the decoy hash is checked instead), so timing does not tell
+    /// them apart.
     pub fn verify(&self, name: &str, password: &str) -> bool {
-        self.users().verify(name, password, &self.decoy)
+        let hash = self.with_users(|users| users.hashes.get(name).cloned());
+        let known = hash.is_some();
+        matches(hash.as_deref().unwrap_or(&self.decoy), password) && known
     }
 
     /// Whether `name` is still a user.
     pub fn contains(&self, name: &str) -> bool {
-        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if current.checked.elapsed() < RECHECK_EVERY {
-            return current.users.contains(name);
-        }
-        drop(current);
-        self.users().contains(name)
+        self.with_users(|users| users.contains(name))
     }
 }
 
