@@ -28,6 +28,31 @@ pub struct Args {
     #[arg(long, env = "AUDIO_STREAMER_AUDIO_DIR", default_value = "cached_audio")]
     pub audio_dir: PathBuf,
 
+    /// Serve the objects of an S3 bucket instead of a folder: s3://bucket or s3://bucket/prefix
+    /// (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
+    #[arg(long, env = "AUDIO_STREAMER_LIBRARY", value_parser = store_url)]
+    pub library: Option<String>,
+
+    /// The S3 endpoint, for storage other than AWS (Ceph's gateway, MinIO) [default: AWS_ENDPOINT]
+    #[arg(long, env = "AUDIO_STREAMER_S3_ENDPOINT", requires = "library")]
+    pub s3_endpoint: Option<String>,
+
+    /// The S3 region [default: AWS_REGION, else us-east-1]
+    #[arg(long, env = "AUDIO_STREAMER_S3_REGION", requires = "library")]
+    pub s3_region: Option<String>,
+
+    /// Seconds between listings of the bucket (new, changed and removed objects)
+    #[arg(long, env = "AUDIO_STREAMER_REFRESH_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub refresh_secs: u64,
+
+    /// Where a --library replica keeps its copies of played objects [default: --audio-dir]
+    #[arg(long, env = "AUDIO_STREAMER_CACHE_DIR", requires = "library")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Most bytes the cache holds (e.g. 500MiB, 20GB); least recently played go first
+    #[arg(long, env = "AUDIO_STREAMER_CACHE_MAX_BYTES", default_value = "2GiB")]
+    pub cache_max_bytes: bytesize::ByteSize,
+
     /// Milliseconds between the memory samples pushed to the page (50 to 60000)
     #[arg(
         long,
@@ -135,6 +160,13 @@ pub enum UserCommand {
     List,
 }
 
+fn store_url(value: &str) -> Result<String, String> {
+    match value.strip_prefix("s3://") {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(value.to_owned()),
+        _ => Err("use s3://bucket or s3://bucket/prefix".to_owned()),
+    }
+}
+
 fn secret(value: &str) -> Result<String, String> {
     if value.chars().count() >= 32 {
         Ok(value.to_owned())
@@ -174,6 +206,21 @@ pub struct Config {
     pub access: Option<Access>,
     /// The secret signed links are made and checked with.
     pub link_secret: Option<String>,
+    /// An object store to serve instead of `audio_dir`.
+    pub store: Option<StoreLibrary>,
+}
+
+/// A library in object storage, and the replica's cache of it.
+#[derive(Debug, Clone)]
+pub struct StoreLibrary {
+    /// Where the objects are.
+    pub store: crate::library::StoreConfig,
+    /// The cache folder.
+    pub cache_dir: PathBuf,
+    /// The cache's bound.
+    pub cache_max_bytes: u64,
+    /// Time between listings.
+    pub refresh: Duration,
 }
 
 /// Access control's settings.
@@ -207,7 +254,6 @@ impl From<Args> for Config {
     fn from(args: Args) -> Self {
         Self {
             addr: SocketAddr::new(args.bind, args.port),
-            audio_dir: args.audio_dir,
             stats_interval: Duration::from_millis(args.stats_interval_ms),
             log_interval: Duration::from_secs(args.log_interval_secs),
             workers: args.workers.map(usize::from),
@@ -229,6 +275,17 @@ impl From<Args> for Config {
                 session_key_file: args.session_key_file,
             }),
             link_secret: args.link_secret,
+            store: args.library.map(|url| StoreLibrary {
+                store: crate::library::StoreConfig {
+                    url,
+                    endpoint: args.s3_endpoint,
+                    region: args.s3_region,
+                },
+                cache_dir: args.cache_dir.unwrap_or_else(|| args.audio_dir.clone()),
+                cache_max_bytes: args.cache_max_bytes.as_u64(),
+                refresh: Duration::from_secs(args.refresh_secs),
+            }),
+            audio_dir: args.audio_dir,
         }
     }
 }
@@ -254,6 +311,7 @@ impl Config {
             tls: None,
             access: None,
             link_secret: None,
+            store: None,
         }
     }
 }
@@ -271,6 +329,15 @@ mod tests {
         assert_eq!(config.workers, None);
         assert_eq!(config.send_buffer, Some(256 * 1024));
         assert!(config.access_log);
+        assert!(config.store.is_none());
+        let config = Config::from(
+            Args::try_parse_from(["x", "--library", "s3://b/p", "--cache-max-bytes", "1 MiB"])
+                .unwrap(),
+        );
+        let store = config.store.unwrap();
+        assert_eq!(store.cache_dir, PathBuf::from("cached_audio"));
+        assert_eq!(store.cache_max_bytes, 1024 * 1024);
+        assert_eq!(store.refresh, Duration::from_secs(30));
     }
 
     #[test]
@@ -284,6 +351,11 @@ mod tests {
             &["x", "--tls-key", "key.pem"],
             &["x", "--link-secret", "too short"],
             &["x", "user", "add"],
+            &["x", "--library", "bucket"],
+            &["x", "--library", "s3://"],
+            &["x", "--library", "s3:///prefix"],
+            &["x", "--cache-max-bytes", "lots"],
+            &["x", "--cache-dir", "c"],
         ] {
             assert!(Args::try_parse_from(bad).is_err(), "{bad:?}");
         }

@@ -39,6 +39,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .transpose()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let state = audio_streamer::AppState::new(&config)?;
+    let location = state.library.location().to_owned();
     let (server, addr) = audio_streamer::start(&config, state, tls)?;
     // Each stream holds two descriptors (socket and file): lift the soft limit to the hard one so
     // a default `ulimit -n 1024` does not cap listeners at ~500.
@@ -46,9 +47,6 @@ async fn run(config: Config) -> anyhow::Result<()> {
         Ok(limit) => log::info!("open file limit: {limit} (about {} streams)", limit / 2),
         Err(err) => log::warn!("could not raise the open file limit: {err}"),
     }
-    log::info!(
-        "serving {} at {scheme}://{addr}/",
-        config.audio_dir.display()
-    );
+    log::info!("serving {location} at {scheme}://{addr}/");
     server.await.context("server stopped with an error")
 }

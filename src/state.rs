@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use crate::auth::{Access, AuthError, LinkSigner};
 use crate::config::{Config, Limits};
-use crate::library::{LibraryError, SharedLibrary, Watcher, watch_folder};
+use crate::library::{Cache, LibraryError, SharedLibrary, Watcher, list_every, watch_folder};
 use crate::metrics::Metrics;
 use crate::stats::{Counters, Sampler, Snapshot};
 use crate::stream::Watchdog;
@@ -29,8 +29,9 @@ pub enum StartError {
 pub struct AppState {
     /// The scanned audio folder.
     pub library: Arc<SharedLibrary>,
-    /// Watches the audio folder (live updates stop when it is dropped); `None` when the OS would
-    /// not watch it, and then page loads trigger rescans instead.
+    /// Watches the audio folder, or lists the object store on an interval (live updates stop when
+    /// it is dropped); `None` when the OS would not watch the folder, and then page loads trigger
+    /// rescans instead.
     watcher: Option<Watcher>,
     /// Live counters the handlers update.
     pub counters: Arc<Counters>,
@@ -52,6 +53,8 @@ pub struct AppState {
     pub access_log: bool,
     /// Shuts down connections whose client stopped taking data.
     pub(crate) watchdog: Arc<Watchdog>,
+    /// The replica's cache of an object-store library.
+    pub cache: Option<Arc<Cache>>,
 }
 
 impl AppState {
@@ -66,18 +69,34 @@ impl AppState {
                 config.addr.ip()
             );
         }
-        let library = Arc::new(SharedLibrary::open(&config.audio_dir)?);
+        let (library, cache) = match &config.store {
+            Some(store) => {
+                let cache =
+                    Cache::open(&store.cache_dir, store.cache_max_bytes).map_err(|reason| {
+                        LibraryError::Cache {
+                            path: store.cache_dir.clone(),
+                            reason,
+                        }
+                    })?;
+                let library = SharedLibrary::open_store(&store.store, Arc::clone(&cache))?;
+                (Arc::new(library), Some(cache))
+            }
+            None => (Arc::new(SharedLibrary::open(&config.audio_dir)?), None),
+        };
         log::info!("scanning {} in the background", library.location());
         let scanning = Arc::clone(&library);
         tokio::task::spawn_blocking(move || scanning.rescan());
-        let watcher = watch_folder(&config.audio_dir, Arc::clone(&library))
-            .map_err(|err| {
-                log::warn!(
-                    "not watching {}: {err}; reload the page to see new files",
-                    library.location()
-                )
-            })
-            .ok();
+        let watcher = match &config.store {
+            Some(store) => Some(list_every(store.refresh, Arc::clone(&library))),
+            None => watch_folder(&config.audio_dir, Arc::clone(&library))
+                .map_err(|err| {
+                    log::warn!(
+                        "not watching {}: {err}; reload the page to see new files",
+                        library.location()
+                    )
+                })
+                .ok(),
+        };
         let counters = Arc::new(Counters::default());
         let mut sampler = Sampler::new(Arc::clone(&counters));
         let (tx, rx) = watch::channel(sampler.sample());
@@ -101,6 +120,7 @@ impl AppState {
             limits: config.limits,
             access_log: config.access_log,
             watchdog,
+            cache,
         }))
     }
 

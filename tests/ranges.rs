@@ -328,6 +328,31 @@ async fn preconditions_give_304_412_and_if_range_falls_back_to_the_full_file() {
                 ],
                 StatusCode::OK,
             ),
+            // ...and If-Match over If-Unmodified-Since.
+            (
+                vec![
+                    (header::IF_MATCH, etag.clone()),
+                    (
+                        header::IF_UNMODIFIED_SINCE,
+                        "Mon, 01 Jan 2001 00:00:00 GMT".into(),
+                    ),
+                ],
+                StatusCode::OK,
+            ),
+            (vec![(header::IF_MATCH, "*".into())], StatusCode::OK),
+            (
+                vec![(header::IF_NONE_MATCH, "*".into())],
+                StatusCode::NOT_MODIFIED,
+            ),
+            // If-None-Match compares weakly, If-Match strongly.
+            (
+                vec![(header::IF_NONE_MATCH, format!("\"x\", W/{etag}"))],
+                StatusCode::NOT_MODIFIED,
+            ),
+            (
+                vec![(header::IF_MATCH, format!("W/{etag}"))],
+                StatusCode::PRECONDITION_FAILED,
+            ),
         ];
         for (headers, want) in cases {
             let mut req = TestRequest::default()
@@ -338,6 +363,11 @@ async fn preconditions_give_304_412_and_if_range_falls_back_to_the_full_file() {
             }
             let res = test::call_service(&app, req.to_request()).await;
             assert_eq!(res.status(), want, "{method} {headers:?}");
+            assert_eq!(
+                res.headers().get(header::ETAG).unwrap(),
+                etag.as_str(),
+                "{method} {headers:?}: every answer names the validator"
+            );
             let body = body_bytes(res).await;
             if want != StatusCode::OK || method == Method::HEAD {
                 assert!(body.is_empty(), "{method} {headers:?}: unexpected body");
@@ -365,4 +395,48 @@ async fn preconditions_give_304_412_and_if_range_falls_back_to_the_full_file() {
     assert!(body_bytes(res).await == file);
     let res = test::call_service(&app, seek("Mon, 01 Jan 2001 00:00:00 GMT")).await;
     assert_eq!(res.status(), StatusCode::OK);
+    let res = test::call_service(&app, seek(&format!("W/{etag}"))).await;
+    assert_eq!(res.status(), StatusCode::OK, "If-Range compares strongly");
+}
+
+/// A player that resumes on another replica sends the validators the first one gave: a copy of the
+/// same file (same length and time, another inode) must give the same ones, so that the resume is a
+/// 206, not the whole file again.
+#[actix_web::test]
+async fn copies_of_a_file_on_two_servers_share_validators_and_honour_each_others_if_range() {
+    let first = Fixture::new();
+    let file = first.wav("track.wav", 0.5);
+    let second = Fixture::new();
+    let copy = second.audio_dir().join("track.wav");
+    std::fs::copy(first.audio_dir().join("track.wav"), &copy).unwrap();
+    let modified = std::fs::metadata(first.audio_dir().join("track.wav"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let (one, _) = testkit::app(&first.config()).await;
+    let (two, _) = testkit::app(&second.config()).await;
+    let validators = |res: &actix_web::dev::ServiceResponse| {
+        let get = |name| res.headers().get(name).unwrap().clone();
+        (get(header::ETAG), get(header::LAST_MODIFIED))
+    };
+    let res = test::call_service(&one, TestRequest::get().uri("/audio/track").to_request()).await;
+    let (etag, _) = validators(&res);
+    let res_two =
+        test::call_service(&two, TestRequest::get().uri("/audio/track").to_request()).await;
+    assert_eq!(validators(&res), validators(&res_two));
+
+    let resume = TestRequest::get()
+        .uri("/audio/track")
+        .insert_header((header::RANGE, "bytes=2000-"))
+        .insert_header((header::IF_RANGE, etag))
+        .to_request();
+    let res = test::call_service(&two, resume).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(body_bytes(res).await == file[2000..]);
 }

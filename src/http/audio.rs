@@ -8,11 +8,13 @@
 //! - `HEAD` never reads the file (`NamedFile` would poll its whole body and discard it): the body
 //!   is dropped unpolled by `http::head_without_body`;
 //! - past `--max-streams` concurrent streams, a request gets 503 with `Retry-After` at once;
+//! - the ETag is the track's own (length and time, or the object's): the same on every replica,
+//!   where `NamedFile`'s names the inode; its forms of the preconditions are judged here;
 //! - the `Content-Type` comes from the library (`.m4a` is `audio/mp4`, which browsers accept);
 //! - the bytes go out through the pump: with `sendfile(2)` on plain-TCP HTTP/1.x connections,
-//!   in chunks otherwise (TLS, HTTP/2); counted in the stats.
+//!   in chunks otherwise (TLS, HTTP/2); a track of an object-store library not cached yet is read
+//!   from the store range by range (503 with `Retry-After` when the store cannot answer).
 
-use std::fs::{File, Metadata};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,12 +28,13 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::body::PumpBody;
+use super::body::{PumpBody, StoreBody};
+use super::conditional::{Verdict, track_preconditions};
 use super::error::Error;
-use crate::library::Library;
+use crate::library::{Library, Opened, Source};
 use crate::state::AppState;
 use crate::stream::range::{self, Plan};
-use crate::stream::{Delivery, Multipart, Pump, Segment};
+use crate::stream::{Delivery, Multipart, Pump, Segment, StorePump};
 
 /// The route prefix: everything after it names the track (which may contain `/`). A prefix, not a
 /// pattern, so that matching it runs no regex.
@@ -70,8 +73,23 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         return Err(Error::Busy);
     }
 
-    let (file, metadata) = open(&state, &path).await?;
-    let len = metadata.len();
+    let opened = open(&state, &path).await?;
+    let len = opened.metadata.len();
+    let etag = header::EntityTag::new_strong(opened.etag.clone());
+    let etag_value = HeaderValue::from_str(&etag.to_string()).map_err(std::io::Error::other)?;
+    match track_preconditions(req, &etag) {
+        Verdict::Proceed => {}
+        Verdict::NotModified => {
+            return Ok(HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag_value))
+                .finish());
+        }
+        Verdict::Failed => {
+            return Ok(HttpResponse::PreconditionFailed()
+                .insert_header((header::ETAG, etag_value))
+                .finish());
+        }
+    }
 
     let ranges = range::parse(req.headers().get(header::RANGE).map(HeaderValue::as_bytes));
     // A multipart answer is laid out once: to see that it is no larger than the file, then to send.
@@ -96,11 +114,17 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         req.headers_mut().remove(header::RANGE);
     }
     // The pump reads through its own handle; NamedFile's is closed with the body it would have sent.
-    let handle = file.try_clone()?;
+    let Opened { file, source, .. } = opened;
+    let handle = match source {
+        Source::File(_) => Some(file.try_clone()?),
+        Source::Store(_) => None,
+    };
     let named = NamedFile::from_file(file, &path)?
         .set_content_type(mime.parse().unwrap_or(mime_guess::mime::STAR_STAR))
-        .disable_content_disposition();
+        .disable_content_disposition()
+        .use_etag(false);
     let mut res = named.into_response(req.request());
+    res.headers_mut().insert(header::ETAG, etag_value);
     if res.status().is_success() {
         res.headers_mut()
             .insert(header::CONTENT_DISPOSITION, disposition(&path));
@@ -129,13 +153,24 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         }],
         (Answer::Whole(len), _) => vec![Segment::File { offset: 0, len }],
     };
-    let delivery = match super::server::own_socket(req.request()) {
+    let socket = super::server::own_socket(req.request());
+    let counters = Arc::clone(&state.counters);
+    let (handle, lease) = match (handle, source) {
+        (Some(handle), Source::File(lease)) => (handle, lease),
+        (_, Source::Store(reader)) => {
+            let pump = StorePump::start(reader, segments, socket, counters, &state.watchdog)
+                .await
+                .map_err(Error::from_open)?;
+            return Ok(res.map_body(|_, _| StoreBody(pump).boxed()));
+        }
+        (None, Source::File(_)) => unreachable!("a file source has a handle"),
+    };
+    let delivery = match socket {
         // sendfile writes around actix: only where actix speaks HTTP/1 on that very socket, and
         // no TLS stands between.
         Some(socket) if socket.is_plain() => Delivery::Sendfile(socket),
         socket => Delivery::Chunks(socket),
     };
-    let counters = Arc::clone(&state.counters);
     let pump = Pump::new(
         handle,
         segments,
@@ -150,7 +185,7 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         res.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(pump.len()));
     }
-    Ok(res.map_body(|_, _| PumpBody(pump).boxed()))
+    Ok(res.map_body(|_, _| PumpBody(pump, lease).boxed()))
 }
 
 /// `Content-Disposition: inline` with the file's name (RFC 6266), so that a saved track keeps its
@@ -192,7 +227,7 @@ fn disposition(path: &Path) -> HeaderValue {
 
 /// Opens the track's file: here if that needs no waiting on the storage (the usual case), else on
 /// the blocking pool, bounded by [`OPEN_TIMEOUT`] so a stalled mount answers 503, not never.
-async fn open(state: &AppState, path: &Path) -> Result<(File, Metadata), Error> {
+async fn open(state: &AppState, path: &Path) -> Result<Opened, Error> {
     if let Some(opened) = state.library.open_track_cached(path) {
         return opened.map_err(Error::from_open);
     }

@@ -1,4 +1,4 @@
-//! Response bodies for actix: the byte pump as a `MessageBody`, and the empty body of every `HEAD`
+//! Response bodies for actix: the byte pumps as `MessageBody`s, and the empty body of every `HEAD`
 //! answer.
 
 use std::io;
@@ -8,10 +8,15 @@ use std::task::{Context, Poll};
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 
-use crate::stream::Pump;
+use crate::library::Lease;
+use crate::stream::{Pump, StorePump};
 
-/// The bytes `NamedFile` chose (or a multipart body), sent by the pump.
-pub(super) struct PumpBody(pub(super) Pump);
+/// The bytes `NamedFile` chose (or a multipart body), sent by the pump; a cached copy of an object
+/// stays leased (not evicted) until the body is dropped.
+pub(super) struct PumpBody(
+    pub(super) Pump,
+    #[allow(dead_code, reason = "held, not read")] pub(super) Option<Lease>,
+);
 
 impl MessageBody for PumpBody {
     type Error = io::Error;
@@ -24,6 +29,24 @@ impl MessageBody for PumpBody {
         } else {
             BodySize::Sized(self.0.len())
         }
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        self.get_mut().0.poll_next(cx)
+    }
+}
+
+/// The same bytes of a track not cached yet, read from the object store.
+pub(super) struct StoreBody(pub(super) StorePump);
+
+impl MessageBody for StoreBody {
+    type Error = io::Error;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.0.len())
     }
 
     fn poll_next(

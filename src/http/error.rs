@@ -56,10 +56,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// Opening a file that vanished since the scan is a 404, not a server failure.
+    /// Opening a file that vanished since the scan is a 404, not a server failure; a store that
+    /// cannot answer is a 503.
     pub(super) fn from_open(err: io::Error) -> Self {
         match err.kind() {
             io::ErrorKind::NotFound | io::ErrorKind::IsADirectory => Self::NotFound,
+            // The object store (or a mount) cannot answer now.
+            io::ErrorKind::NotConnected | io::ErrorKind::TimedOut => Self::StorageStalled,
             _ => Self::Io(err),
         }
     }

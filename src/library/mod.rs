@@ -4,14 +4,17 @@
 //! A request name resolves only by lookup in the scanned set, never by joining it onto a path, so no
 //! name, however encoded, can reach a file outside the folder.
 //!
-//! - `storage`: where the bytes live (the local folder), behind a small seam;
+//! - `storage`: where the bytes live (the local folder), behind a small seam; `remote`: the same
+//!   seam over S3-compatible object storage, with `cache`: the replica's bounded copy of it;
 //! - `walk`: one pass over the folder; `tags` and `media`: what one file is;
 //! - `track`: a track as listed; this module: the snapshot and its name index;
 //! - `shared`: the snapshot all workers share, rescanned in the background; `watcher`: when;
 //!   `changes`: what changed from one version of the list to the next, for open pages.
 
+mod cache;
 mod changes;
 mod media;
+mod remote;
 mod shared;
 mod storage;
 mod tags;
@@ -25,12 +28,15 @@ use std::path::PathBuf;
 
 use percent_encoding::percent_decode_str;
 
+pub use self::cache::{Cache, Lease};
 pub use self::changes::{Delta, Placed};
+pub use self::remote::{Chunks, Reader, StoreConfig};
 pub use self::shared::{Progress, SharedLibrary, Status};
+pub use self::storage::{Opened, Source};
 pub use self::tags::{Image, Tags};
 pub use self::track::{Artwork, Track};
 use self::walk::Walk;
-pub(crate) use self::watcher::{Watcher, watch_folder};
+pub(crate) use self::watcher::{Watcher, list_every, watch_folder};
 
 /// Why the audio folder could not be scanned.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +54,22 @@ pub enum LibraryError {
     /// The path exists but is a file.
     #[error("audio folder {} is not a directory", .0.display())]
     NotADirectory(PathBuf),
+    /// The object store is misconfigured or does not answer.
+    #[error("object store {location}: {reason}")]
+    Store {
+        /// The library's address (`s3://bucket/prefix`).
+        location: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The cache folder cannot be used.
+    #[error("cache folder {}: {reason}", path.display())]
+    Cache {
+        /// The folder as configured.
+        path: PathBuf,
+        /// What the OS said.
+        reason: io::Error,
+    },
 }
 
 /// A scanned snapshot of the audio folder.

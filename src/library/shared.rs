@@ -2,17 +2,18 @@
 //! whole snapshots as they go; a `watch` channel tells open pages that something changed.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::{self, Read as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::cache::Cache;
 use super::changes::{ChangeLog, changed_names};
-use super::storage::{LocalFolder, Storage};
-use super::tags::{Image, Tags, embedded_cover};
+use super::remote::{ObjectLibrary, StoreConfig};
+use super::storage::{LocalFolder, Opened, Storage};
+use super::tags::Image;
 use super::track::Artwork;
 use super::{Library, LibraryError, Track};
 
@@ -64,21 +65,31 @@ impl SharedLibrary {
     /// An empty library for `root`, to be filled by [`SharedLibrary::rescan`]; fails at once when
     /// `root` is not a readable folder.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, LibraryError> {
-        let storage = LocalFolder::new(root.into())?;
+        Ok(Self::with_storage(Box::new(LocalFolder::new(root.into())?)))
+    }
+
+    /// An empty library of the objects `store` names, cached in `cache`. Contacts nothing yet.
+    pub fn open_store(store: &StoreConfig, cache: Arc<Cache>) -> Result<Self, LibraryError> {
+        Ok(Self::with_storage(Box::new(ObjectLibrary::new(
+            store, cache,
+        )?)))
+    }
+
+    fn with_storage(storage: Box<dyn Storage>) -> Self {
         let (status, _) = watch::channel(Status {
             version: 0,
             scan: Some(Progress::default()),
         });
-        Ok(Self {
+        Self {
             location: storage.location(),
-            storage: Box::new(storage),
+            storage,
             current: RwLock::default(),
             scanning: Mutex::new(()),
             last_scan: Mutex::new(None),
             status,
             changes: Mutex::new(ChangeLog::new(epoch())),
             listed: Default::default(),
-        })
+        }
     }
 
     /// Why the library cannot serve yet, if it cannot: its first listing is not done, or its store
@@ -95,29 +106,30 @@ impl SharedLibrary {
         &self.location
     }
 
-    /// Opens a track's file (its [`Track::path`]) for reading, with its metadata as of now; `NotFound` when it has gone
-    /// or is no longer a regular file. May block: call it on a blocking thread.
-    pub fn open_track(&self, path: &Path) -> io::Result<(File, fs::Metadata)> {
+    /// Opens a track (by its [`Track::path`]) for reading; `NotFound` when it has gone or is no
+    /// longer a regular file. May block: call it on a blocking thread.
+    pub fn open_track(&self, path: &Path) -> io::Result<Opened> {
         self.storage.open(path)
     }
 
     /// [`SharedLibrary::open_track`] if it needs no waiting on the storage; `None` otherwise.
-    pub fn open_track_cached(&self, path: &Path) -> Option<io::Result<(File, fs::Metadata)>> {
+    pub fn open_track_cached(&self, path: &Path) -> Option<io::Result<Opened>> {
         self.storage.open_cached(path)
     }
 
     /// Reads `artwork` now; `None` if it has gone, grown too big, or is not an image. May block.
     pub fn cover(&self, artwork: &Artwork) -> Option<Image> {
         if artwork.embedded {
-            return embedded_cover(&artwork.path);
+            return self.storage.embedded_cover(&artwork.path);
         }
-        let (file, metadata) = self.storage.open(&artwork.path).ok()?;
-        if metadata.len() > MAX_IMAGE_BYTES {
+        let Some(data) = self
+            .storage
+            .read_small(&artwork.path, MAX_IMAGE_BYTES)
+            .ok()?
+        else {
             log::warn!("not serving {}: larger than 16 MiB", artwork.path.display());
             return None;
-        }
-        let mut data = Vec::with_capacity(metadata.len() as usize);
-        file.take(MAX_IMAGE_BYTES).read_to_end(&mut data).ok()?;
+        };
         Image::new(data)
     }
 
@@ -188,7 +200,7 @@ impl SharedLibrary {
             .iter()
             .map(|t| (t.path.as_path(), t))
             .collect();
-        let mut tags: HashMap<PathBuf, Tags> = HashMap::with_capacity(walk.files.len());
+        let mut tags: HashMap<PathBuf, super::Tags> = HashMap::with_capacity(walk.files.len());
         let mut todo = Vec::new();
         for file in &walk.files {
             let unchanged = known
@@ -216,7 +228,7 @@ impl SharedLibrary {
                 .store(true, std::sync::atomic::Ordering::Release);
         }
         for (i, path) in todo.into_iter().enumerate() {
-            tags.insert(path.to_owned(), Tags::read(path));
+            tags.insert(path.to_owned(), self.storage.tags(path));
             if shown.elapsed() >= PROGRESS_EVERY {
                 shown = Instant::now();
                 log::info!(

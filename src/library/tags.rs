@@ -6,11 +6,13 @@
 //! file, so memory stays flat however many covers the library holds.
 
 use std::borrow::Cow;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use lofty::config::ParseOptions;
-use lofty::file::{AudioFile as _, TaggedFile, TaggedFileExt as _};
+use lofty::file::{AudioFile as _, FileType, TaggedFile, TaggedFileExt as _};
 use lofty::picture::{Picture, PictureType};
 use lofty::probe::Probe;
 use lofty::tag::Accessor as _;
@@ -40,7 +42,16 @@ impl Tags {
     /// Reads the primary (else first) tag and the duration. A file lofty cannot parse, or on which
     /// it panics, is marked unreadable: nothing here can stop the scan.
     pub fn read(path: &Path) -> Self {
-        let Some(file) = parse(path, ParseOptions::new()) else {
+        Self::read_from(File::open(path).map(BufReader::new), path)
+    }
+
+    /// [`Tags::read`] from `reader` (the file's bytes, or what of them could be fetched), `path`
+    /// naming it in the log.
+    pub(crate) fn read_from<R: Read + Seek>(reader: std::io::Result<R>, path: &Path) -> Self {
+        let Some(file) = reader
+            .ok()
+            .and_then(|r| parse(r, path, ParseOptions::new()))
+        else {
             log::warn!(
                 "cannot read tags of {}; listing it by file name",
                 path.display()
@@ -89,18 +100,26 @@ impl Image {
 /// else the first one. Reads tags only (no audio properties). `None` when there is none, when it is
 /// not an image of a known type, or when the file cannot be parsed.
 pub fn embedded_cover(path: &Path) -> Option<Image> {
-    let file = parse(path, ParseOptions::new().read_properties(false))?;
+    embedded_cover_from(BufReader::new(File::open(path).ok()?), path)
+}
+
+/// [`embedded_cover`] from `reader`, the file at `path`.
+pub(crate) fn embedded_cover_from<R: Read + Seek>(reader: R, path: &Path) -> Option<Image> {
+    let file = parse(reader, path, ParseOptions::new().read_properties(false))?;
     let picture = front_cover(&file)?;
     Image::new(picture.data().to_vec())
 }
 
-/// Parses the file at `path` with lofty; `None` if it cannot, or panics trying.
-fn parse(path: &Path, options: ParseOptions) -> Option<TaggedFile> {
+/// Parses a file with lofty, its type told by its bytes, else by `path`'s extension; `None` if it
+/// cannot, or panics trying.
+fn parse<R: Read + Seek>(reader: R, path: &Path, options: ParseOptions) -> Option<TaggedFile> {
     catch_unwind(AssertUnwindSafe(|| {
-        Probe::open(path)?
-            .guess_file_type()?
-            .options(options)
-            .read()
+        let probe = Probe::new(reader);
+        let probe = match FileType::from_path(path) {
+            Some(by_name) => probe.set_file_type(by_name),
+            None => probe,
+        };
+        probe.guess_file_type()?.options(options).read()
     }))
     .ok()?
     .ok()

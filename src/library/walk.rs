@@ -86,13 +86,59 @@ pub(crate) fn walk(root: &Path) -> Result<Walk, LibraryError> {
             }
         }
     }
-    walk.files.sort_by(|a, b| {
-        (&a.key, a.format.rank, &a.relative).cmp(&(&b.key, b.format.rank, &b.relative))
-    });
+    walk.sort();
     Ok(walk)
 }
 
 impl Walk {
+    /// Orders the files so that within a group sharing a stem the preferred format comes first.
+    pub(crate) fn sort(&mut self) {
+        self.files.sort_by(|a, b| {
+            (&a.key, a.format.rank, &a.relative).cmp(&(&b.key, b.format.rank, &b.relative))
+        });
+    }
+
+    /// Adds a file listed by a store rather than walked: `relative` (a checked, `/`-separated
+    /// name) kept at `path`. Whether it is an audio file or a folder image (else it is ignored).
+    pub(crate) fn add_listed(
+        &mut self,
+        relative: &str,
+        path: &Path,
+        size: u64,
+        modified: Option<SystemTime>,
+    ) -> bool {
+        let Some(extension) = path.extension().and_then(|e| e.to_str()) else {
+            return false;
+        };
+        if let Some(format) = audio_format(extension) {
+            let Some((key, _)) = relative.rsplit_once('.') else {
+                return false;
+            };
+            self.files.push(Candidate {
+                relative: relative.to_owned(),
+                key: key.to_owned(),
+                path: path.to_owned(),
+                size,
+                modified,
+                format,
+            });
+            true
+        } else if let Some(preference) = folder_art_preference(path) {
+            let art = Artwork::new(path, false, size, modified);
+            let folder = folder_of(relative);
+            if self
+                .folder_art
+                .get(folder)
+                .is_none_or(|(best, _)| *best > preference)
+            {
+                self.folder_art.insert(folder.to_owned(), (preference, art));
+            }
+            true
+        } else {
+            false
+        }
+    }
+
     fn add_folder_art(
         &mut self,
         root: &Path,

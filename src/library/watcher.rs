@@ -56,6 +56,21 @@ pub(crate) fn watch_folder(root: &Path, library: Arc<SharedLibrary>) -> io::Resu
     Ok(Watcher(task.abort_handle()))
 }
 
+/// Rescans `library` every `interval` (an object store, which tells of no changes).
+pub(crate) fn list_every(interval: Duration, library: Arc<SharedLibrary>) -> Watcher {
+    let task = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await; // the first scan runs already
+        loop {
+            ticks.tick().await;
+            let scanning = Arc::clone(&library);
+            let _ = tokio::task::spawn_blocking(move || scanning.rescan()).await;
+        }
+    });
+    Watcher(task.abort_handle())
+}
+
 async fn rescan_when_quiet(
     mut events: EventStream<Vec<u8>>,
     mut watches: Watches,
