@@ -8,7 +8,8 @@
 # cephx between them: S3 requests are still checked against the user's keys). Prints
 # `ready http://127.0.0.1:S3_PORT` once the gateway answers and the user exists, then runs until
 # its standard input closes (the program that started it has ended) or it gets SIGTERM, and then
-# stops the daemons and removes DIR. Ready in about 15 s.
+# stops the daemons and removes DIR. Ready in about 15 s. SIGUSR1 stops the gateway (the store is
+# down), SIGUSR2 starts it again.
 set -euo pipefail
 
 dir=$1 s3_port=$2 mon_port=$3 access_key=$4 secret_key=$5
@@ -51,8 +52,6 @@ mon data = $dir/mon/\$cluster-\$id
 osd data = $dir/osd/\$cluster-\$id
 osd objectstore = memstore
 memstore device bytes = 2147483648
-osd max object name len = 256
-osd max object namespace len = 64
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$s3_port
 rgw data = $dir/rgw
@@ -60,8 +59,10 @@ rgw dns name = 127.0.0.1
 EOF
 
 pids=()
+rgw=
 stop() {
   trap - EXIT INT TERM
+  [ -n "$rgw" ] && pids+=("$rgw")
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$dir"
@@ -71,7 +72,7 @@ trap stop EXIT INT TERM
 ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
 monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$dir/monmap" >/dev/null
 ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" --keyring "$dir/keyring"
-ceph-mon -c "$conf" -i a -f &
+ceph-mon -c "$conf" -i a -f 2>/dev/null &
 pids+=($!)
 
 osd_uuid=$(cat /proc/sys/kernel/random/uuid)
@@ -86,8 +87,18 @@ for _ in $(seq 120); do
 done
 
 mkdir -p "$dir/rgw"
-radosgw -c "$conf" -n client.rgw -f &
-pids+=($!)
+start_rgw() {
+  [ -z "$rgw" ] || return 0
+  radosgw -c "$conf" -n client.rgw -f 2>/dev/null &
+  rgw=$!
+}
+stop_rgw() {
+  [ -n "$rgw" ] || return 0
+  kill "$rgw" 2>/dev/null || true
+  wait "$rgw" 2>/dev/null || true
+  rgw=
+}
+start_rgw
 for _ in $(seq 240); do
   curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && break
   sleep 0.5
@@ -95,6 +106,10 @@ done
 radosgw-admin -c "$conf" user create --uid=tests --display-name=tests \
   --access-key="$access_key" --secret-key="$secret_key" >/dev/null
 
+trap stop_rgw USR1
+trap start_rgw USR2
 echo "ready http://127.0.0.1:$s3_port"
-# Until whoever started this goes away.
-cat >/dev/null || true
+# Until whoever started this goes away (a wait that a signal interrupts runs its trap, then waits on).
+cat <&0 >/dev/null &
+reader=$!
+while kill -0 "$reader" 2>/dev/null; do wait "$reader" || true; done

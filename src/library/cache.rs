@@ -36,6 +36,8 @@ struct Inner {
     filling: HashMap<PathBuf, u64>,
     /// Counts uses, to order them.
     clock: u64,
+    /// Fills completed since start.
+    fills: u64,
 }
 
 #[derive(Debug)]
@@ -86,6 +88,7 @@ impl Fill {
         inner.clock += 1;
         let used_at = inner.clock;
         inner.filling.remove(&self.path);
+        inner.fills += 1;
         let old = inner.files.insert(
             self.path.clone(),
             Entry {
@@ -155,6 +158,16 @@ impl Cache {
     pub fn used_bytes(&self) -> u64 {
         let inner = self.lock();
         inner.used - inner.filling.values().sum::<u64>()
+    }
+
+    /// Objects fetched whole into the cache since start.
+    pub fn fills(&self) -> u64 {
+        self.lock().fills
+    }
+
+    /// Whether no fill is in progress.
+    pub fn idle(&self) -> bool {
+        self.lock().filling.is_empty()
     }
 
     /// A lease on the complete file at `path` if the cache holds one (a use, for the LRU order).
