@@ -368,3 +368,83 @@ async fn through_nginx_a_listener_whose_replica_dies_resumes_on_another_with_if_
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
 }
+
+/// The page through nginx, in a real Chromium: its replica for the live readout is killed while
+/// it is open, and the readout comes back (from the other replica); a track then plays.
+#[tokio::test]
+async fn through_nginx_the_open_page_keeps_its_live_readout_when_a_replica_dies() {
+    let _serial = SERIAL.lock().await;
+    let Some(ceph) = ceph() else { return };
+    if !Nginx::installed() || !testkit::browser::chromium_available("browser test") {
+        return;
+    }
+    ceph.bucket("page");
+    let tmp = tempfile::tempdir().unwrap();
+    testkit::sox(tmp.path(), "tone.mp3", 20, false);
+    let tone = std::fs::read(tmp.path().join("tone.mp3")).unwrap();
+    ceph.put("page", "tone.mp3", tone).await;
+    let binary = Path::new(env!("CARGO_BIN_EXE_audio-streamer"));
+    let mut replicas: Vec<Replica> = (0..2)
+        .map(|i| {
+            let cache = tmp.path().join(format!("cache-{i}"));
+            Replica::start(binary, ceph, "page", &cache, "100MB")
+        })
+        .collect();
+    let nginx = Nginx::start(&replicas.iter().map(|r| r.addr).collect::<Vec<_>>());
+
+    let profile = tempfile::tempdir().unwrap();
+    let (_browser, page) = testkit::browser::launch(profile.path(), 1000, 800).await;
+    page.goto(nginx.url("/")).await.unwrap();
+    let js = async |expression: &str| -> serde_json::Value {
+        page.evaluate(expression)
+            .await
+            .ok()
+            .and_then(|v| v.into_value().ok())
+            .unwrap_or_default()
+    };
+    let wait = async |what: &str, condition: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while js(&format!("!!({condition})")).await != serde_json::Value::Bool(true) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let live = "document.querySelector('[data-testid=stats-status]').textContent === 'live'";
+    let uptime = "document.querySelector('[data-testid=stat-uptime]').textContent";
+    wait("the live readout", live).await;
+
+    // The replica that holds the page's event stream (its stats are sampled once a second).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let holder = loop {
+        let mut viewers = Vec::new();
+        for replica in &replicas {
+            let stats: serde_json::Value = get(&format!("http://{}/api/stats", replica.addr), &[])
+                .await
+                .json()
+                .await
+                .unwrap();
+            viewers.push(stats["sse_clients"].as_u64());
+        }
+        if let Some(i) = viewers.iter().position(|v| *v == Some(1)) {
+            break i;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no replica serves the events: {viewers:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    replicas[holder].kill();
+    wait("the readout to notice", &format!("!({live})")).await;
+    wait("the readout to come back", live).await;
+    let shown = js(uptime).await;
+    wait("a further update", &format!("{uptime} !== {shown}")).await;
+
+    let player = "document.querySelector('[data-name=\"tone\"] audio')";
+    js(&format!("{player}.play().then(() => true)")).await;
+    wait(
+        "playback through nginx",
+        &format!("{player}.currentTime > 0.5"),
+    )
+    .await;
+}
