@@ -21,7 +21,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 
-use crate::library::SharedLibrary;
+use crate::library::{Cache, SharedLibrary};
 use crate::stats::{Counters, Snapshot};
 
 /// The `Content-Type` of the text format [`Metrics::encode`] writes.
@@ -106,11 +106,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Metrics reading the live figures from `counters`, `stats` and `library` at each scrape.
+    /// Metrics reading the live figures from `counters`, `stats`, `library` and the object-store
+    /// `cache` (if any) at each scrape.
     pub fn new(
         counters: Arc<Counters>,
         stats: watch::Receiver<Snapshot>,
         library: Arc<SharedLibrary>,
+        cache: Option<Arc<Cache>>,
     ) -> Self {
         let mut registry = Registry::default();
         // The standard process metrics, unprefixed, as every exporter names them.
@@ -132,6 +134,7 @@ impl Metrics {
             counters,
             stats,
             library,
+            cache,
             body_bytes: Arc::clone(&body_bytes),
         }));
         Self {
@@ -169,6 +172,7 @@ struct Live {
     counters: Arc<Counters>,
     stats: watch::Receiver<Snapshot>,
     library: Arc<SharedLibrary>,
+    cache: Option<Arc<Cache>>,
     body_bytes: Arc<[AtomicU64; Route::ALL.len()]>,
 }
 
@@ -271,6 +275,24 @@ impl Collector for Live {
                 "Resident memory above the start-up baseline, divided by the streams being sent",
                 per_stream as f64,
             ));
+        }
+        if let Some(cache) = &self.cache {
+            gauges.push((
+                "cache_bytes",
+                "Bytes of whole objects in this replica's cache",
+                cache.used_bytes() as f64,
+            ));
+            gauges.push((
+                "cache_max_bytes",
+                "The cache's bound (--cache-max-bytes)",
+                cache.max_bytes() as f64,
+            ));
+            put(
+                &mut encoder,
+                "cache_fills",
+                "Objects fetched whole from the store into the cache",
+                ConstCounter::new(cache.fills()),
+            )?;
         }
         for (name, help, value) in gauges {
             put(&mut encoder, name, help, ConstGauge::new(value))?;

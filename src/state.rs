@@ -103,7 +103,12 @@ impl AppState {
         tokio::spawn(sampler.run(config.stats_interval, config.log_interval, tx));
         let watchdog = Watchdog::new(config.send_timeout, Arc::clone(&counters));
         tokio::spawn(Arc::clone(&watchdog).run());
-        let metrics = Metrics::new(Arc::clone(&counters), rx.clone(), Arc::clone(&library));
+        let metrics = Metrics::new(
+            Arc::clone(&counters),
+            rx.clone(),
+            Arc::clone(&library),
+            cache.clone(),
+        );
         Ok(Arc::new(Self {
             metrics,
             metrics_token: config.metrics_token.clone(),

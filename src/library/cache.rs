@@ -160,6 +160,11 @@ impl Cache {
         inner.used - inner.filling.values().sum::<u64>()
     }
 
+    /// The bound, in bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
     /// Objects fetched whole into the cache since start.
     pub fn fills(&self) -> u64 {
         self.lock().fills
