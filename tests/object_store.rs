@@ -162,7 +162,11 @@ async fn a_bucket_is_a_library_played_cold_and_warm_byte_for_byte_within_the_cac
     }
     wait_until("fills to settle", async || cached.idle()).await;
     assert!(cached.fills() > 3, "tracks were cached and evicted");
-    let metrics = get(&server.url("/metrics"), &[]).await.text().await.unwrap();
+    let metrics = get(&server.url("/metrics"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
     for line in [
         format!("audio_streamer_cache_fills_total {}", cached.fills()),
         format!("audio_streamer_cache_bytes {}", cached.used_bytes()),

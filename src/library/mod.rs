@@ -5,7 +5,8 @@
 //! name, however encoded, can reach a file outside the folder.
 //!
 //! - `storage`: where the bytes live (the local folder), behind a small seam; `remote`: the same
-//!   seam over S3-compatible object storage, with `cache`: the replica's bounded copy of it;
+//!   seam over S3-compatible object storage, with `cache`: the replica's bounded copy of it, and
+//!   `store_client`: the small-buffered HTTP client its cold streams read through;
 //! - `walk`: one pass over the folder; `tags` and `media`: what one file is;
 //! - `track`: a track as listed; this module: the snapshot and its name index;
 //! - `shared`: the snapshot all workers share, rescanned in the background; `watcher`: when;
@@ -17,6 +18,7 @@ mod media;
 mod remote;
 mod shared;
 mod storage;
+mod store_client;
 mod tags;
 mod track;
 mod walk;

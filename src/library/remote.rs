@@ -36,6 +36,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::LibraryError;
 use super::cache::{Cache, Fill, relative_path};
 use super::storage::{Opened, Source, Storage, open_regular};
+use super::store_client::SmallReadsConnector;
 use super::tags::{self, Image, Tags};
 use super::walk::Walk;
 
@@ -87,7 +88,10 @@ pub(crate) struct ObjectLibrary {
     /// The prefix the keys are listed under, ending in `/` (or empty).
     prefix: String,
     region: String,
+    /// Listings, fills and tag reads: large reads.
     store: Arc<AmazonS3>,
+    /// Streams of tracks not cached yet: small reads (see `store_client`).
+    stream_store: Arc<AmazonS3>,
     http: HttpClient,
     cache: Arc<Cache>,
     /// The last listing, by the path each object has in the cache.
@@ -146,7 +150,7 @@ impl ObjectLibrary {
             .with_allow_http(endpoint.starts_with("http://"))
             .with_connect_timeout(Duration::from_secs(3))
             .with_timeout_disabled();
-        let store = builder
+        let builder = builder
             .with_region(&region)
             .with_virtual_hosted_style_request(false)
             .with_client_options(options.clone())
@@ -154,9 +158,13 @@ impl ObjectLibrary {
                 max_retries: 2,
                 retry_timeout: Duration::from_secs(5),
                 ..RetryConfig::default()
-            })
+            });
+        let stream_store = builder
+            .clone()
+            .with_http_connector(SmallReadsConnector)
             .build()
             .map_err(|err| bad(err.to_string()))?;
+        let store = builder.build().map_err(|err| bad(err.to_string()))?;
         let http = ReqwestConnector::default()
             .connect(&options)
             .map_err(|err| bad(err.to_string()))?;
@@ -176,6 +184,7 @@ impl ObjectLibrary {
             },
             region,
             store: Arc::new(store),
+            stream_store: Arc::new(stream_store),
             http,
             cache,
             objects: RwLock::default(),
@@ -430,7 +439,7 @@ impl Storage for ObjectLibrary {
             metadata,
             etag: unquoted(&object.etag),
             source: Source::Store(Reader {
-                store: Arc::clone(&self.store),
+                store: Arc::clone(&self.stream_store),
                 runtime: self.runtime().handle().clone(),
                 key: object.key,
                 etag: object.etag,
@@ -488,8 +497,8 @@ impl Chunks {
 
 impl Reader {
     /// Starts reading `range`; ready once the store has answered (an error if it does not within
-    /// [`ANSWER_TIMEOUT`], or no longer has this version of the object). At most two pieces wait
-    /// in memory for the listener.
+    /// [`ANSWER_TIMEOUT`], or no longer has this version of the object). At most two pieces (of
+    /// at most `store_client::READ_BUFFER` bytes) wait in memory for the listener.
     pub fn read(
         &self,
         range: Range<u64>,

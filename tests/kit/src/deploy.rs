@@ -32,7 +32,7 @@ impl Replica {
             .arg("--no-access-log")
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,lofty=error")
             .stdout(Stdio::null())
             .spawn()
             .expect("the server starts");
