@@ -9,7 +9,8 @@
 # `ready http://127.0.0.1:S3_PORT` once the gateway answers and the user exists, then runs until
 # its standard input closes (the program that started it has ended) or it gets SIGTERM, and then
 # stops the daemons and removes DIR. Ready in about 15 s. SIGUSR1 stops the gateway (the store is
-# down), SIGUSR2 starts it again.
+# down), SIGUSR2 starts it again. The monitor will not start on a filesystem with less than 1% free:
+# the tests put DIR on /dev/shm.
 set -euo pipefail
 
 dir=$1 s3_port=$2 mon_port=$3 access_key=$4 secret_key=$5

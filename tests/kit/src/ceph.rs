@@ -35,7 +35,15 @@ impl Ceph {
         ) {
             return None;
         }
-        let dir = tempfile::tempdir().unwrap();
+        // In memory when the machine has a tmpfs: the monitor refuses to start when its disk has
+        // less than 1% free (`mon data avail crit` cannot go below 0%), which a big disk with a
+        // few GiB left already is. The OSD keeps its objects in memory anyway.
+        let dir = if Path::new("/dev/shm").is_dir() {
+            tempfile::tempdir_in("/dev/shm")
+        } else {
+            tempfile::tempdir()
+        }
+        .unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/ceph.sh");
         let (s3_port, mon_port) = (crate::free_port(), crate::free_port());
         let mut child = Command::new("bash")
