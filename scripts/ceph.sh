@@ -54,7 +54,7 @@ osd data = $dir/osd/\$cluster-\$id
 osd objectstore = memstore
 memstore device bytes = 2147483648
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:$s3_port
+rgw frontends = beast endpoint=127.0.0.1:$s3_port tcp_nodelay=1
 rgw data = $dir/rgw
 rgw dns name = 127.0.0.1
 EOF

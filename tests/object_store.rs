@@ -14,6 +14,7 @@ use audio_streamer::Config;
 use audio_streamer::config::StoreLibrary;
 use audio_streamer::library::StoreConfig;
 use futures_util::StreamExt as _;
+use object_store::ObjectStoreExt as _;
 use reqwest::StatusCode;
 use reqwest::header;
 use testkit::{Ceph, Nginx, Replica, TestServer, noise_wav};
@@ -459,4 +460,29 @@ async fn through_nginx_the_open_page_keeps_its_live_readout_when_a_replica_dies(
         &format!("{player}.currentTime > 0.5"),
     )
     .await;
+}
+
+/// S3 lists at most 1,000 keys a page: a bigger bucket is listed across pages, whole.
+#[tokio::test]
+async fn a_bucket_of_more_than_one_listing_page_is_listed_whole() {
+    let _serial = SERIAL.lock().await;
+    let Some(ceph) = ceph() else { return };
+    ceph.bucket("pages");
+    let track = noise_wav(0.05, 5);
+    let client = ceph.client("pages");
+    futures_util::stream::iter(0..1_005)
+        .for_each_concurrent(32, |i| {
+            let (client, track) = (&client, track.clone());
+            async move {
+                let key = object_store::path::Path::from(format!("music/{i:04}.wav"));
+                client.put(&key, track.into()).await.unwrap();
+            }
+        })
+        .await;
+    let cache = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&config(ceph, "pages", cache.path(), 10_000_000)).await;
+    let listed = names(&server).await;
+    assert_eq!(listed.len(), 1_005);
+    assert_eq!(listed.first().map(String::as_str), Some("0000"));
+    assert_eq!(listed.last().map(String::as_str), Some("1004"));
 }

@@ -295,17 +295,16 @@ impl ObjectLibrary {
             let mut objects = Vec::new();
             let mut token: Option<String> = None;
             loop {
-                let mut url = format!(
-                    "{base}?encoding-type=url&list-type=2&prefix={}",
+                let mut query = format!(
+                    "encoding-type=url&list-type=2&prefix={}",
                     utf8_percent_encode(&prefix, QUERY)
                 );
                 if let Some(token) = &token {
-                    url = format!(
-                        "{base}?continuation-token={}&encoding-type=url&list-type=2&prefix={}",
-                        utf8_percent_encode(token, QUERY),
-                        utf8_percent_encode(&prefix, QUERY)
-                    );
+                    // Parameters in order, as SigV4 signs them.
+                    let token = utf8_percent_encode(token, QUERY);
+                    query = format!("continuation-token={token}&{query}");
                 }
+                let url = format!("{base}?{query}");
                 let page = tokio::time::timeout(
                     ANSWER_TIMEOUT,
                     Self::list_page(&store, &http, &region, url),
@@ -321,7 +320,7 @@ impl ObjectLibrary {
         })
     }
 
-    /// `len` bytes of `object` from `offset`, whole.
+    /// The bytes of `range` of `object`, whole.
     fn read_range(&self, object: &Object, range: Range<u64>) -> io::Result<Bytes> {
         let store = Arc::clone(&self.store);
         let (key, etag) = (object.key.clone(), object.etag.clone());
