@@ -15,11 +15,11 @@
 //! All store I/O runs on a small runtime of its own; the blocking calls of the `Storage` seam wait
 //! on it from the blocking pool.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Seek, SeekFrom, Write as _};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -96,6 +96,8 @@ pub(crate) struct ObjectLibrary {
     cache: Arc<Cache>,
     /// The last listing, by the path each object has in the cache.
     objects: RwLock<HashMap<PathBuf, Object>>,
+    /// Keys skipped as unusable names (each is logged once).
+    skipped: Mutex<HashSet<String>>,
     runtime: Option<Runtime>,
 }
 
@@ -188,6 +190,7 @@ impl ObjectLibrary {
             http,
             cache,
             objects: RwLock::default(),
+            skipped: Mutex::default(),
             runtime: Some(runtime),
         })
     }
@@ -384,8 +387,14 @@ impl Storage for ObjectLibrary {
             let Some(relative) = key.strip_prefix(&self.prefix) else {
                 continue;
             };
+            if relative.is_empty() || relative.ends_with('/') {
+                continue; // a "folder" marker
+            }
             let Some(cache_path) = relative_path(relative) else {
-                log::warn!("skipping object {key:?}: not a usable track name");
+                // Once per key, not at every listing.
+                if lock(&self.skipped).insert(key.clone()) {
+                    log::warn!("skipping object {key:?}: not a usable track name");
+                }
                 continue;
             };
             let path = self.cache.root().join(&cache_path);
@@ -572,6 +581,10 @@ async fn fetch(store: &AmazonS3, object: &Object, fill: Fill) -> io::Result<()> 
     }
     file.as_file().set_modified(object.modified)?;
     fill.commit(file)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// An ETag as the HTTP layer wants it: without its quotes.
