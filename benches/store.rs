@@ -5,8 +5,8 @@
 //!
 //! - time to first byte of a track not cached yet (from the store) and cached (warm), against a
 //!   ranged GET straight from the gateway;
-//! - resident memory per cold stream: listeners that read the head and 64 KiB of a track that
-//!   cannot be cached (larger than the cache), then stop reading;
+//! - a cold stream (a track that cannot be cached: larger than the cache) read at full speed, and
+//!   the resident memory per cold stream of listeners that read its head and 64 KiB, then stop;
 //! - fill throughput: a 64 MB object fetched whole into the cache, against reading it whole from
 //!   the gateway with object_store;
 //! - the failover gap: a listener streams through nginx, its replica is killed (SIGKILL), and it
@@ -130,6 +130,19 @@ async fn run(ceph: &Ceph, runs: usize) {
     // Memory per cold stream: the big object cannot fit a 1 MB cache, so every stream of it is
     // read from the store.
     let replica = Replica::start(binary, ceph, bucket, &tmp.path().join("c2"), "1MB");
+    let started = Instant::now();
+    let got = reqwest::get(format!("http://{}/audio/big", replica.addr))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let cold_rate = got.len() as f64 / MB / started.elapsed().as_secs_f64();
+    assert!(got == big, "a cold stream's bytes");
+    row(
+        "one cold stream of 64 MB read at full speed",
+        format!("{cold_rate:.0} MB/s"),
+    );
     let listeners = 200;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = status_kib(&[replica.pid()], "VmRSS");

@@ -505,13 +505,13 @@ impl Chunks {
 
 impl Reader {
     /// Starts reading `range`; ready once the store has answered (an error if it does not within
-    /// [`ANSWER_TIMEOUT`], or no longer has this version of the object). At most two pieces (of
-    /// at most `store_client::READ_BUFFER` bytes) wait in memory for the listener.
+    /// [`ANSWER_TIMEOUT`], or no longer has this version of the object). At most one piece (of
+    /// at most `store_client::READ_BUFFER` bytes) waits in memory for the listener.
     pub fn read(
         &self,
         range: Range<u64>,
     ) -> impl Future<Output = io::Result<Chunks>> + Send + 'static {
-        let (tx, rx) = mpsc::channel(2);
+        let (tx, rx) = mpsc::channel(1);
         let (answered, answer) = oneshot::channel();
         let store = Arc::clone(&self.store);
         let key = self.key.clone();

@@ -1,5 +1,5 @@
 //! The body of a track that is not cached yet: its segments read from the object store range by
-//! range, as the listener takes them. At most the store reader's two pieces and the piece the HTTP
+//! range, as the listener takes them. At most the store reader's one piece and the piece the HTTP
 //! layer is writing are in memory; a listener who stops taking data stops the reads, and is cut off
 //! by the send timeout like any other.
 
