@@ -170,7 +170,15 @@ async fn run(ceph: &Ceph, runs: usize) {
             })
             .collect();
         let nginx = Nginx::start(&replicas.iter().map(|r| r.addr).collect::<Vec<_>>());
-        gaps.push(failover_gap(&nginx, &mut replicas, &big).await);
+        let failover = testkit::listen_through_a_failover(
+            &nginx,
+            &mut replicas,
+            "/audio/big",
+            &big,
+            1_000_000,
+        )
+        .await;
+        gaps.push(failover.gap);
     }
     row(
         "failover gap through nginx (kill to next byte), median",
@@ -231,44 +239,4 @@ async fn paused_listener(addr: std::net::SocketAddr, path: &str) -> BufReader<Tc
     let mut buf = vec![0; 64 * 1024];
     conn.read_exact(&mut buf).await.unwrap();
     conn
-}
-
-/// Streams `big` through nginx, kills the replica serving it after 1 MB, resumes with Range and
-/// If-Range; checks every byte and returns the time from the kill to the next byte.
-async fn failover_gap(nginx: &Nginx, replicas: &mut [Replica], big: &[u8]) -> Duration {
-    let client = reqwest::Client::new();
-    let res = client.get(nginx.url("/audio/big")).send().await.unwrap();
-    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
-    let upstream = res.headers()["x-upstream"].to_str().unwrap().to_owned();
-    let mut body = res.bytes_stream();
-    let mut received = Vec::new();
-    while received.len() < 1_000_000 {
-        received.extend_from_slice(&body.next().await.unwrap().unwrap());
-    }
-    let victim = replicas
-        .iter_mut()
-        .find(|r| r.addr.to_string() == upstream)
-        .unwrap();
-    let killed = Instant::now();
-    victim.kill();
-    while let Some(Ok(piece)) = body.next().await {
-        received.extend_from_slice(&piece);
-    }
-    let res = client
-        .get(nginx.url("/audio/big"))
-        .header("range", format!("bytes={}-", received.len()))
-        .header("if-range", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 206);
-    let mut rest = res.bytes_stream();
-    let first = rest.next().await.unwrap().unwrap();
-    let gap = killed.elapsed();
-    received.extend_from_slice(&first);
-    while let Some(piece) = rest.next().await {
-        received.extend_from_slice(&piece.unwrap());
-    }
-    assert!(received == big, "every byte across the failover");
-    gap
 }

@@ -334,46 +334,17 @@ async fn through_nginx_a_listener_whose_replica_dies_resumes_on_another_with_if_
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("long"));
 
-    let res = get(&nginx.url("/audio/long"), &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let etag = res.headers()[header::ETAG].to_str().unwrap().to_owned();
-    let upstream = res.headers()["x-upstream"].to_str().unwrap().to_owned();
-    let mut body = res.bytes_stream();
-    let mut received = Vec::new();
-    while received.len() < 300_000 {
-        received.extend_from_slice(&body.next().await.unwrap().unwrap());
-    }
-    let victim = replicas
-        .iter()
-        .position(|r| r.addr.to_string() == upstream)
-        .expect("nginx names the replica");
-    let killed = Instant::now();
-    replicas[victim].kill();
-    // What was already on its way arrives; then the stream breaks off short of the end.
-    while let Some(Ok(piece)) = body.next().await {
-        received.extend_from_slice(&piece);
-    }
-    assert!(received.len() < track.len(), "the stream broke off");
-    assert!(received[..] == track[..received.len()]);
-
-    let range = format!("bytes={}-", received.len());
-    let res = get(
-        &nginx.url("/audio/long"),
-        &[(header::RANGE, &range), (header::IF_RANGE, &etag)],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
-    assert_ne!(res.headers()["x-upstream"].to_str().unwrap(), upstream);
-    let mut rest = res.bytes_stream();
-    let first = rest.next().await.unwrap().unwrap();
-    let gap = killed.elapsed();
-    received.extend_from_slice(&first);
-    while let Some(piece) = rest.next().await {
-        received.extend_from_slice(&piece.unwrap());
-    }
-    assert_eq!(received.len(), track.len());
-    assert!(received == track, "every byte, across two replicas");
-    eprintln!("failover: next byte {gap:?} after the replica was killed");
+    let failover =
+        testkit::listen_through_a_failover(&nginx, &mut replicas, "/audio/long", &track, 300_000)
+            .await;
+    assert_ne!(
+        failover.first, failover.second,
+        "resumed on the other replica"
+    );
+    eprintln!(
+        "failover: next byte {:?} after the replica was killed",
+        failover.gap
+    );
 
     // Everything else keeps working through nginx with one replica gone.
     for path in ["/", "/api/library", "/readyz", "/static/app.css"] {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt as _;
+
 use crate::{ACCESS_KEY, Ceph, SECRET_KEY, free_port};
 
 /// One replica: the server binary as a child process; killed when dropped.
@@ -154,4 +156,72 @@ pub fn status(addr: SocketAddr, path: &str) -> Option<u16> {
     let mut head = [0; 12];
     conn.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// What a listener saw whose replica died mid-stream.
+pub struct Failover {
+    /// The replica that served the stream (and was killed).
+    pub first: String,
+    /// The replica that answered the resume.
+    pub second: String,
+    /// Time from the kill to the first byte of the resumed stream.
+    pub gap: Duration,
+}
+
+/// A listener through `nginx`: streams `path`, and once it has `kill_after` bytes, the replica
+/// serving it is killed (SIGKILL); the stream breaks off, and the listener resumes as a player
+/// does, with `Range` from what it has and `If-Range` with the ETag it was given, which must be
+/// answered 206. Checks that the bytes, across both replicas, are exactly `expected`.
+pub async fn listen_through_a_failover(
+    nginx: &Nginx,
+    replicas: &mut [Replica],
+    path: &str,
+    expected: &[u8],
+    kill_after: usize,
+) -> Failover {
+    let client = reqwest::Client::new();
+    let res = client.get(nginx.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let first = res.headers()["x-upstream"].to_str().unwrap().to_owned();
+    let mut body = res.bytes_stream();
+    let mut received = Vec::new();
+    while received.len() < kill_after {
+        received.extend_from_slice(&body.next().await.unwrap().unwrap());
+    }
+    let victim = replicas
+        .iter_mut()
+        .find(|r| r.addr.to_string() == first)
+        .expect("nginx names the replica");
+    let killed = Instant::now();
+    victim.kill();
+    // What was already on its way arrives; then the stream breaks off short of the end.
+    while let Some(Ok(piece)) = body.next().await {
+        received.extend_from_slice(&piece);
+    }
+    assert!(received.len() < expected.len(), "the stream broke off");
+    assert!(received[..] == expected[..received.len()]);
+
+    let res = client
+        .get(nginx.url(path))
+        .header("range", format!("bytes={}-", received.len()))
+        .header("if-range", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        206,
+        "the resume gets the rest, not the whole file"
+    );
+    let second = res.headers()["x-upstream"].to_str().unwrap().to_owned();
+    let mut rest = res.bytes_stream();
+    received.extend_from_slice(&rest.next().await.unwrap().unwrap());
+    let gap = killed.elapsed();
+    while let Some(piece) = rest.next().await {
+        received.extend_from_slice(&piece.unwrap());
+    }
+    assert_eq!(received.len(), expected.len());
+    assert!(received == expected, "every byte, across two replicas");
+    Failover { first, second, gap }
 }
