@@ -40,6 +40,11 @@ pub use self::track::{Artwork, Track};
 use self::walk::Walk;
 pub(crate) use self::watcher::{Watcher, list_every, watch_folder};
 
+/// Locks `mutex`, also after a panic elsewhere while it was held (what it guards stays usable).
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Why the audio folder could not be scanned.
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {

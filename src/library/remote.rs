@@ -16,10 +16,11 @@
 //! on it from the blocking pool.
 
 use std::collections::{HashMap, HashSet};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write as _};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -33,12 +34,12 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 
-use super::LibraryError;
 use super::cache::{Cache, Fill, relative_path};
-use super::storage::{Opened, Source, Storage, open_regular};
+use super::storage::{Opened, Source, Storage, open_regular, open_regular_cached};
 use super::store_client::SmallReadsConnector;
 use super::tags::{self, Image, Tags};
 use super::walk::Walk;
+use super::{LibraryError, lock};
 
 /// How long the store has to answer a request (its head; a body may then take as long as the
 /// listener does).
@@ -221,10 +222,16 @@ impl ObjectLibrary {
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in the store's listing"))
     }
 
-    /// The cached copy of `object`, leased, if the cache holds one that matches it.
-    fn cached(&self, path: &Path, object: &Object) -> Option<io::Result<Opened>> {
+    /// The cached copy of `object`, leased, if the cache holds one that matches it, opened with
+    /// `open` (`None` from it: the file cannot be opened without waiting).
+    fn cached(
+        &self,
+        path: &Path,
+        object: &Object,
+        open: impl FnOnce(&Path) -> Option<io::Result<(File, fs::Metadata)>>,
+    ) -> Option<io::Result<Opened>> {
         let lease = self.cache.lease(path)?;
-        let (file, metadata) = match open_regular(path) {
+        let (file, metadata) = match open(path)? {
             Ok(opened) => opened,
             Err(err) => return Some(Err(err)),
         };
@@ -341,7 +348,7 @@ impl ObjectLibrary {
     /// What of the object at `path` lofty needs: the whole cached copy, else its head and tail.
     fn tag_reader(&self, path: &Path) -> io::Result<Box<dyn ReadSeek>> {
         let object = self.object(path)?;
-        if let Some(Ok(opened)) = self.cached(path, &object) {
+        if let Some(Ok(opened)) = self.cached(path, &object, blocking) {
             return Ok(Box::new(io::BufReader::new(opened.file)));
         }
         let head_len = object.size.min(TAG_HEAD);
@@ -433,7 +440,7 @@ impl Storage for ObjectLibrary {
 
     fn open(&self, path: &Path) -> io::Result<Opened> {
         let object = self.object(path)?;
-        if let Some(cached) = self.cached(path, &object) {
+        if let Some(cached) = self.cached(path, &object, blocking) {
             return cached;
         }
         self.fill(path, &object);
@@ -457,7 +464,7 @@ impl Storage for ObjectLibrary {
 
     fn open_cached(&self, path: &Path) -> Option<io::Result<Opened>> {
         let object = self.object(path).ok()?;
-        self.cached(path, &object)
+        self.cached(path, &object, open_regular_cached)
     }
 
     fn tags(&self, path: &Path) -> Tags {
@@ -473,7 +480,7 @@ impl Storage for ObjectLibrary {
         if object.size > max {
             return Ok(None);
         }
-        if let Some(Ok(opened)) = self.cached(path, &object) {
+        if let Some(Ok(opened)) = self.cached(path, &object, blocking) {
             let mut data = Vec::new();
             opened.file.take(max).read_to_end(&mut data)?;
             return Ok(Some(data));
@@ -583,8 +590,9 @@ async fn fetch(store: &AmazonS3, object: &Object, fill: Fill) -> io::Result<()> 
     fill.commit(file)
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
+/// Opens a cached file, waiting for the disk if need be (on a blocking thread).
+fn blocking(path: &Path) -> Option<io::Result<(File, fs::Metadata)>> {
+    Some(open_regular(path))
 }
 
 /// An ETag as the HTTP layer wants it: without its quotes.

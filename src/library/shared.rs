@@ -15,7 +15,7 @@ use super::remote::{ObjectLibrary, StoreConfig};
 use super::storage::{LocalFolder, Opened, Storage};
 use super::tags::Image;
 use super::track::Artwork;
-use super::{Library, LibraryError, Track};
+use super::{Library, LibraryError, Track, lock};
 
 /// Largest folder image served; a bigger `cover.jpg` is not a cover.
 const MAX_IMAGE_BYTES: u64 = 16 * 1024 * 1024;
@@ -299,10 +299,6 @@ fn epoch() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     format!("{:x}", since_1970.as_nanos())
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

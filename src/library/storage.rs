@@ -138,21 +138,26 @@ impl Storage for LocalFolder {
         Ok(Opened::file(file, metadata, None))
     }
 
-    /// `openat2(RESOLVE_CACHED)` (Linux 5.12+) fails with `EAGAIN` instead of doing any I/O for
-    /// the lookup: a path whose every component is in the kernel's cache (the usual case, and the
-    /// only one a worker thread may take) opens here; a cold or stalled mount goes to the pool.
+    /// The usual case, and the only one a worker thread may take: see [`open_regular_cached`]; a
+    /// cold or stalled mount goes to the pool.
     fn open_cached(&self, path: &Path) -> Option<io::Result<Opened>> {
-        use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
-        use rustix::io::Errno;
-        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        match rustix::fs::openat2(CWD, path, flags, Mode::empty(), ResolveFlags::CACHED) {
-            Ok(fd) => {
-                Some(regular(File::from(fd), path).map(|(file, md)| Opened::file(file, md, None)))
-            }
-            // Needs I/O, or a kernel (or sandbox) without openat2.
-            Err(Errno::AGAIN | Errno::NOSYS | Errno::INVAL | Errno::PERM) => None,
-            Err(err) => Some(Err(err.into())),
-        }
+        let opened = open_regular_cached(path)?;
+        Some(opened.map(|(file, metadata)| Opened::file(file, metadata, None)))
+    }
+}
+
+/// [`open_regular`] if it needs no I/O: `openat2(RESOLVE_CACHED)` (Linux 5.12+) fails with `EAGAIN`
+/// instead of doing any I/O for the lookup, so a path whose every component is in the kernel's
+/// cache opens here, on a worker; `None` when it would wait (then the blocking pool opens it).
+pub(crate) fn open_regular_cached(path: &Path) -> Option<io::Result<(File, fs::Metadata)>> {
+    use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
+    use rustix::io::Errno;
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    match rustix::fs::openat2(CWD, path, flags, Mode::empty(), ResolveFlags::CACHED) {
+        Ok(fd) => Some(regular(File::from(fd), path)),
+        // Needs I/O, or a kernel (or sandbox) without openat2.
+        Err(Errno::AGAIN | Errno::NOSYS | Errno::INVAL | Errno::PERM) => None,
+        Err(err) => Some(Err(err.into())),
     }
 }
 
