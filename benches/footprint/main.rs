@@ -8,7 +8,8 @@
 //! `FOOTPRINT_QUICK=1` shortens every phase (for a smoke run); `FOOTPRINT_ONLY=ours` skips nginx;
 //! `FOOTPRINT_SCENARIOS=idle,paused,steady,ranges,wrk,full,tls,sse,soak` runs only those (`tls`:
 //! both servers over HTTPS, where neither can use sendfile);
-//! `FOOTPRINT_SOAK_SECS` sets the soak's length (default 120 s).
+//! `FOOTPRINT_SOAK_SECS` sets the soak's length (default 120 s); `FOOTPRINT_SERVER=<binary>`
+//! measures another build of the server (by default the one `cargo build --release` makes).
 //!
 //! This file runs the phases and prints the table; `servers.rs` starts and measures the servers,
 //! `scenarios.rs` holds the clients of each phase, `wrk.rs` drives wrk for the range row.

@@ -344,7 +344,8 @@ pub async fn full_files(
                 let mut offset = 0usize;
                 // Every 16th download is compared byte for byte; the rest only counted, to keep the
                 // client's CPU out of the server's way.
-                let check = bytes.load(Ordering::Relaxed) / (track.len() as u64) % 16 == 0;
+                let check =
+                    (bytes.load(Ordering::Relaxed) / (track.len() as u64)).is_multiple_of(16);
                 while (offset as u64) < len {
                     let Ok(n) = reader.read(&mut buf).await else {
                         break;

@@ -1,9 +1,10 @@
-//! The servers under test: audio-streamer (the release binary) and nginx from a generated config,
+//! The servers under test: audio-streamer (the release build) and nginx from a generated config,
 //! started on 127.0.0.1, and what the benchmark reads off them (processes, memory, CPU).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use testkit::{free_port, status_kib};
@@ -25,13 +26,66 @@ pub struct Server {
     pub is_ours: bool,
 }
 
+/// The server as `cargo build --release` makes it (or `FOOTPRINT_SERVER`, to measure another
+/// build). Not the binary `cargo bench` builds beside the benchmark: there, dev-dependencies
+/// switch on features of crates the server shares with them (tokio, bytes, serde…), which makes
+/// other code with other symbol names, so the release build's code layout (build.rs) would not
+/// apply to it either.
+fn shipped_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        if let Some(binary) = std::env::var_os("FOOTPRINT_SERVER") {
+            return binary.into();
+        }
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--release", "--bin", "audio-streamer"])
+            .arg("--message-format=json-render-diagnostics")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("cargo runs");
+        assert!(out.status.success(), "cargo build --release failed");
+        let binary = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+            .expect("cargo names the built binary");
+        report_layout(&binary);
+        binary
+    })
+}
+
+/// Says how much of `scripts/hot-functions.txt` the binary has: names carry hashes that change
+/// with the dependencies, and a stale list costs megabytes of idle RSS.
+fn report_layout(binary: &Path) {
+    let listed = include_str!("../../scripts/hot-functions.txt");
+    let Ok(nm) = Command::new("nm")
+        .arg("--defined-only")
+        .arg(binary)
+        .output()
+    else {
+        return;
+    };
+    let defined: std::collections::HashSet<&str> = std::str::from_utf8(&nm.stdout)
+        .unwrap_or("")
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(2))
+        .collect();
+    let total = listed.lines().count();
+    let found = listed.lines().filter(|name| defined.contains(name)).count();
+    eprintln!("code layout: {found} of the {total} hot functions listed are in the binary");
+    if found * 10 < total * 9 {
+        eprintln!("  the list is stale: run scripts/hot-functions.sh, then build again");
+    }
+}
+
 /// A certificate and key for the servers to speak TLS with.
 pub type Tls<'a> = Option<&'a audio_streamer::config::TlsFiles>;
 
 impl Server {
     pub fn ours(audio: &Path, tls: Tls) -> Self {
         let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_audio-streamer"));
+        let mut cmd = Command::new(shipped_binary());
         if let Some(files) = tls {
             cmd.arg("--tls-cert")
                 .arg(&files.cert)
