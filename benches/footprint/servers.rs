@@ -37,7 +37,24 @@ fn shipped_binary() -> &'static Path {
         if let Some(binary) = std::env::var_os("FOOTPRINT_SERVER") {
             return binary.into();
         }
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        // What cargo set for this benchmark's run is not the shell's: some build scripts (ring's)
+        // rebuild when it differs, and the next `cargo build --release` would rebuild again.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let set_for_run = [
+                "CARGO_PKG_",
+                "CARGO_BIN_",
+                "CARGO_CRATE_",
+                "CARGO_MANIFEST_",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix));
+            if set_for_run || name == "OUT_DIR" || name == "CARGO_PRIMARY_PACKAGE" {
+                cargo.env_remove(&*name);
+            }
+        }
+        let out = cargo
             .args(["build", "--release", "--bin", "audio-streamer"])
             .arg("--message-format=json-render-diagnostics")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
