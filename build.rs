@@ -51,6 +51,14 @@ fn lay_out_code() {
     if !release || env::var("TARGET").as_deref() != Ok("x86_64-unknown-linux-gnu") {
         return;
     }
+    // Another linker chosen (config or flags): it may not know lld's options.
+    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    if env::var_os("RUSTC_LINKER").is_some()
+        || flags.contains("linker")
+        || flags.contains("fuse-ld")
+    {
+        return;
+    }
     let order = Path::new(&env::var("CARGO_MANIFEST_DIR").expect("set by cargo"))
         .join("scripts/hot-functions.txt");
     if order.exists() {
