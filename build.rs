@@ -75,6 +75,7 @@ fn lay_out_code() {
 }
 
 /// Whether this machine's glibc (the one the binary will load) is 2.36 or later.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn glibc_knows_relr() -> bool {
     // SAFETY: returns a static NUL-terminated string such as "2.36".
     let version = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
@@ -82,4 +83,10 @@ fn glibc_knows_relr() -> bool {
     let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
     let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
     (major, minor) >= (2, 36)
+}
+
+/// A build machine without glibc (cross-compiling to x86-64 Linux): relocations as they are.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn glibc_knows_relr() -> bool {
+    false
 }
