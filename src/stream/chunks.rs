@@ -62,9 +62,24 @@ pub(crate) fn read_cached(file: &File, offset: u64, len: usize) -> io::Result<Op
     }))
 }
 
+/// Whether all `len` bytes from `offset` are in the page cache (or past the end of the file), so
+/// that a `sendfile` of them will not wait for the disk. One `cachestat(2)` call where the kernel
+/// has it; else a one-byte read that may not block at each end (readahead fills pages in order,
+/// so the ones between are cached too).
+pub(crate) fn range_cached(file: &File, offset: u64, len: u64) -> io::Result<bool> {
+    let Some(last) = (offset + len).checked_sub(1).filter(|_| len > 0) else {
+        return Ok(true);
+    };
+    if let Some(cached) = crate::sys::cached_pages(file, offset, len) {
+        let page = rustix::param::page_size() as u64;
+        return Ok(cached > last / page - offset / page);
+    }
+    Ok(page_cached(file, offset)? && page_cached(file, last)?)
+}
+
 /// Whether the page holding `offset` is in the page cache (or `offset` is past the end): a
-/// one-byte read that may not block, so that a `sendfile` from there will not wait for the disk.
-pub(crate) fn page_cached(file: &File, offset: u64) -> io::Result<bool> {
+/// one-byte read that may not block.
+fn page_cached(file: &File, offset: u64) -> io::Result<bool> {
     Ok(read_nowait(file, &mut [0u8; 1], offset)?.is_some())
 }
 
@@ -119,6 +134,43 @@ mod tests {
                 chunk_len(remaining, room),
                 want,
                 "remaining {remaining}, room {room:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_range_is_cached_only_when_every_page_of_it_is() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("track.raw");
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&vec![7u8; 64 * 4096])
+            .unwrap();
+        let file = File::open(&path).unwrap();
+        assert!(range_cached(&file, 5, 60 * 4096).unwrap(), "just written");
+        assert!(range_cached(&file, 0, 0).unwrap(), "nothing to send");
+        if !testkit::evict(&path) {
+            eprintln!("skipped: the temp folder's filesystem keeps every page in memory");
+            return;
+        }
+        assert!(!range_cached(&file, 0, 64 * 4096).unwrap(), "evicted");
+        // Only the two ends read back in: the pages between are still on the disk.
+        let mut byte = [0u8; 1];
+        rustix::io::pread(&file, &mut byte, 0).unwrap();
+        rustix::io::pread(&file, &mut byte, 64 * 4096 - 1).unwrap();
+        rustix::fs::fadvise(
+            &file,
+            4096,
+            std::num::NonZeroU64::new(62 * 4096),
+            rustix::fs::Advice::DontNeed,
+        )
+        .unwrap();
+        assert!(range_cached(&file, 0, 4096).unwrap(), "the first page");
+        if crate::sys::cached_pages(&file, 0, 1).is_some() {
+            assert!(
+                !range_cached(&file, 0, 64 * 4096).unwrap(),
+                "a hole between the ends"
             );
         }
     }

@@ -31,13 +31,13 @@ use tokio::task::JoinHandle;
 
 use std::os::fd::OwnedFd;
 
-use super::chunks::{chunk_len, page_cached, read_blocking, read_cached, warm};
+use super::chunks::{chunk_len, range_cached, read_blocking, read_cached, warm};
 use super::socket::ConnSocket;
 use super::watchdog::{Watch, Watchdog};
 use crate::stats::{ActiveGuard, Counters};
 
-/// Most bytes one `sendfile` call is given: the default socket buffer's worth, each end of it checked
-/// to be in the page cache first.
+/// Most bytes one `sendfile` call is given: the default socket buffer's worth, checked to be in the
+/// page cache first.
 const SENDFILE_WINDOW: u64 = 512 * 1024;
 
 /// Bytes one poll may send with sendfile before it yields to the worker's other connections.
@@ -192,15 +192,13 @@ impl Pump {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            // A window whose first and last pages are cached is sent here: readahead fills pages
-            // in order, so the ones between are cached too. Otherwise the disk, not the socket,
-            // would make sendfile wait: the blocking pool reads the window in first. (Just after
-            // that, it is sent without asking again, so that a filesystem that cannot say what is
+            // A window in the page cache is sent here. Otherwise the disk, not the socket, would
+            // make sendfile wait: the blocking pool reads the window in first. (Just after that,
+            // it is sent without asking again, so that a filesystem that cannot say what is
             // cached still makes progress.)
             let window = remaining.min(SENDFILE_WINDOW);
-            let cached = std::mem::take(&mut self.warmed)
-                || (page_cached(&self.file, offset)?
-                    && page_cached(&self.file, offset + window - 1)?);
+            let cached =
+                std::mem::take(&mut self.warmed) || range_cached(&self.file, offset, window)?;
             if !cached {
                 let file = Arc::clone(&self.file);
                 self.pending = Some(Pending::Warm(tokio::task::spawn_blocking(move || {
