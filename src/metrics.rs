@@ -7,8 +7,8 @@
 //! for units, and the standard `process_*` names for the process's own figures.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prometheus_client::collector::Collector;
@@ -53,7 +53,15 @@ pub enum Route {
     Other,
 }
 
+/// The statuses most answers have (see [`Metrics::record`]).
+const COMMON_STATUSES: [u16; 4] = [200, 206, 304, 404];
+
 impl Route {
+    /// Where the route is in [`Route::ALL`].
+    fn index(self) -> usize {
+        self as usize
+    }
+
     const ALL: [Self; 10] = [
         Self::Index,
         Self::Audio,
@@ -100,6 +108,10 @@ struct RequestLabels {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
+    /// The counters of `requests` for the statuses most answers have, by route (indexed like
+    /// [`Route::ALL`]) and status (like [`COMMON_STATUSES`]): kept once created, so that counting
+    /// them takes no lock.
+    common: [[OnceLock<Counter>; COMMON_STATUSES.len()]; Route::ALL.len()],
     /// Bytes of response bodies by route (indexed like [`Route::ALL`]); audio bodies are counted
     /// by the byte pump instead, as the socket takes them.
     body_bytes: Arc<[AtomicU64; Route::ALL.len()]>,
@@ -140,21 +152,30 @@ impl Metrics {
         Self {
             registry,
             requests,
+            common: Default::default(),
             body_bytes,
         }
     }
 
     /// Counts one answered request.
     pub fn record(&self, route: Route, status: u16) {
-        self.requests
-            .get_or_create(&RequestLabels { route, status })
+        let labels = RequestLabels { route, status };
+        let Some(common) = COMMON_STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .map(|s| &self.common[route.index()][s])
+        else {
+            self.requests.get_or_create(&labels).inc();
+            return;
+        };
+        common
+            .get_or_init(|| self.requests.get_or_create(&labels).clone())
             .inc();
     }
 
     /// Adds bytes of a response body sent for `route`.
     pub fn add_body_bytes(&self, route: Route, bytes: u64) {
-        let i = Route::ALL.iter().position(|r| *r == route).unwrap_or(0);
-        self.body_bytes[i].fetch_add(bytes, Ordering::Relaxed);
+        self.body_bytes[route.index()].fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Every metric, in Prometheus' text format ([`CONTENT_TYPE`]).
@@ -346,5 +367,17 @@ impl Collector for Process {
             put(&mut encoder, name, help, ConstGauge::new(value))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_route_indexes_its_own_place() {
+        for (i, route) in Route::ALL.iter().enumerate() {
+            assert_eq!(route.index(), i, "{route:?}");
+        }
     }
 }

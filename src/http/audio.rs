@@ -119,11 +119,14 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         Source::File(_) => Some(file.try_clone()?),
         Source::Store(_) => None,
     };
-    let named = NamedFile::from_file(file, &path)?
-        .set_content_type(mime.parse().unwrap_or(mime_guess::mime::STAR_STAR))
+    // NamedFile reads the name only to guess the type and name the download, both set here.
+    let named = NamedFile::from_file(file, "track")?
         .disable_content_disposition()
         .use_etag(false);
     let mut res = named.into_response(req.request());
+    let content_type = HeaderValue::from_str(&mime)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    res.headers_mut().insert(header::CONTENT_TYPE, content_type);
     res.headers_mut().insert(header::ETAG, etag_value);
     if res.status().is_success() {
         res.headers_mut()
@@ -158,9 +161,9 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
     let (handle, lease) = match (handle, source) {
         (Some(handle), Source::File(lease)) => (handle, lease),
         (_, Source::Store(reader)) => {
-            let pump = StorePump::start(reader, segments, socket, counters, &state.watchdog)
-                .await
-                .map_err(Error::from_open)?;
+            // Boxed: its state would otherwise size every audio request's future.
+            let start = StorePump::start(reader, segments, socket, counters, &state.watchdog);
+            let pump = Box::pin(start).await.map_err(Error::from_open)?;
             return Ok(res.map_body(|_, _| StoreBody(pump).boxed()));
         }
         (None, Source::File(_)) => unreachable!("a file source has a handle"),
