@@ -1482,6 +1482,13 @@ where
                         }
                     }
 
+                    // Nothing is waiting in the read buffer: give it back (audio-streamer's second
+                    // change, see PATCH.md). A connection idle between requests, or streaming a
+                    // response, then keeps no written page of it; the next read allocates one.
+                    if inner_p.read_buf.is_empty() {
+                        *inner_p.read_buf = BytesMut::new();
+                    }
+
                     trace_timer_states(
                         "end",
                         inner_p.head_timer,
