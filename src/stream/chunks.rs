@@ -62,14 +62,16 @@ pub(crate) fn read_cached(file: &File, offset: u64, len: usize) -> io::Result<Op
     }))
 }
 
-/// Whether all `len` bytes from `offset` are in the page cache (or past the end of the file), so
-/// that a `sendfile` of them will not wait for the disk. One `cachestat(2)` call where the kernel
-/// has it; else a one-byte read that may not block at each end (readahead fills pages in order,
-/// so the ones between are cached too).
+/// Whether all `len` bytes from `offset` are in the page cache, so that a `sendfile` of them will
+/// not wait for the disk. One `cachestat(2)` call where the kernel has it; else a one-byte read that
+/// may not block at each end (readahead fills pages in order, so the ones between are cached too).
+/// Bytes past the end of a file that shrank count as cached for the reads, not for `cachestat`:
+/// either way the `sendfile` after finds the end.
 pub(crate) fn range_cached(file: &File, offset: u64, len: u64) -> io::Result<bool> {
-    let Some(last) = (offset + len).checked_sub(1).filter(|_| len > 0) else {
+    if len == 0 {
         return Ok(true);
-    };
+    }
+    let last = offset + len - 1;
     if let Some(cached) = crate::sys::cached_pages(file, offset, len) {
         let page = rustix::param::page_size() as u64;
         return Ok(cached > last / page - offset / page);
