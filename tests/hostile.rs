@@ -184,6 +184,34 @@ async fn oversized_and_numerous_headers_get_a_4xx_and_the_next_request_is_served
 }
 
 #[actix_web::test]
+async fn a_request_head_past_16_kib_gets_431_with_the_security_headers() {
+    let fixture = Fixture::new();
+    fixture.wav("track.wav", 0.1);
+    let server = TestServer::start(&fixture.config()).await;
+    // 20 lines of 1 KiB: each within actix-http's own limits, together past the server's.
+    let lines = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("X-H{i}: {}\r\n", "v".repeat(1024)))
+            .collect()
+    };
+    for (lines, want) in [(lines(20), 431), (lines(12), 200)] {
+        let request =
+            format!("GET /audio/track HTTP/1.1\r\nHost: x\r\n{lines}Connection: close\r\n\r\n");
+        let res = server.raw(request.as_bytes()).await;
+        assert_eq!(res.status, want, "{}", res.head);
+        assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+    }
+    let metrics = server.raw(&get("/metrics")).await;
+    let metrics = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        metrics.contains(
+            r#"audio_streamer_http_requests_total{route="/audio/{name}",status="431"} 1"#
+        ),
+        "{metrics}"
+    );
+}
+
+#[actix_web::test]
 async fn a_replaced_file_gets_new_validators_and_if_range_sends_the_new_file_whole() {
     let fixture = Fixture::new();
     fixture.wav("track.wav", 0.5);

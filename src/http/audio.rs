@@ -6,7 +6,7 @@
 //! - the `Range` header is planned first (see `stream::range`): malformed ones and empty files get
 //!   the whole file, several ranges a `multipart/byteranges` answer;
 //! - `HEAD` never reads the file (`NamedFile` would poll its whole body and discard it): the body
-//!   is dropped unpolled by `http::head_without_body`;
+//!   is dropped unpolled by `http::without_body`;
 //! - past `--max-streams` concurrent streams, a request gets 503 with `Retry-After` at once;
 //! - the ETag is the track's own (length and time, or the object's): the same on every replica,
 //!   where `NamedFile`'s names the inode; its forms of the preconditions are judged here;
@@ -134,7 +134,7 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
     }
     if *req.method() == Method::HEAD {
         // Range is defined for GET only (RFC 9110 §14.2): NamedFile's 200 head, its body dropped
-        // unread by `http::head_without_body`.
+        // unread by `http::without_body`.
         return Ok(res);
     }
 

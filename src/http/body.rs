@@ -58,7 +58,7 @@ impl MessageBody for StoreBody {
 }
 
 /// What a `HEAD` answer sends: nothing, reported as a stream so that actix writes the head's
-/// `Content-Length` as set and expects no bytes (see `http::head_without_body`).
+/// `Content-Length` as set and expects no bytes (see `http::without_body`).
 pub(super) struct EmptyStream;
 
 impl MessageBody for EmptyStream {

@@ -1,14 +1,14 @@
 //! `GET /metrics` (Prometheus' text format, behind a bearer token when `--metrics-token` is set),
-//! and the middleware that counts every answer by route and status, and its body's bytes.
+//! and the count of every answer by route and status, and of its body's bytes.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, middleware, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use subtle::ConstantTimeEq as _;
 
 use super::error::Error;
@@ -54,30 +54,18 @@ fn route(path: &str) -> Route {
     }
 }
 
-/// Counts each answer by route and status, and the bytes of its body as they are sent (audio
-/// bodies count their own, in the byte pump).
-pub(super) async fn count(
-    req: ServiceRequest,
-    next: middleware::Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let route = route(req.path());
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let res = next.call(req).await?;
-    let Some(state) = state else {
-        return Ok(res.map_into_boxed_body());
+/// Counts an answer by route and status, and the bytes of its body as they are sent (audio bodies
+/// count their own, in the byte pump).
+pub(super) fn count(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let route = route(res.request().path());
+    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+        return res;
     };
     state.metrics.record(route, res.status().as_u16());
     if route == Route::Audio {
-        return Ok(res.map_into_boxed_body());
+        return res;
     }
-    Ok(res.map_body(|_, body| {
-        Counted {
-            body: body.boxed(),
-            route,
-            state,
-        }
-        .boxed()
-    }))
+    res.map_body(|_, body| Counted { body, route, state }.boxed())
 }
 
 /// A body that adds its bytes to the metrics as they go out.
