@@ -132,6 +132,29 @@ async fn every_route_answers_over_http2_and_http11() {
     assert!(tls.server.state.counters.bytes_served() > 0);
 }
 
+#[tokio::test]
+async fn small_answers_on_a_kept_alive_connection_are_not_held_back_by_nagle() {
+    let tls = Tls::start(|_| {}).await;
+    for http1 in [true, false] {
+        let client = tls.client(http1);
+        let mut took = Vec::new();
+        for path in ["/healthz", "/api/stats", "/static/app.css"].repeat(5) {
+            let started = Instant::now();
+            let res = client.get(tls.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            res.bytes().await.unwrap();
+            took.push(started.elapsed());
+        }
+        took.sort();
+        // Without TCP_NODELAY, each answer after the first waited ~40 ms for a delayed ACK.
+        let median = took[took.len() / 2];
+        assert!(
+            median < Duration::from_millis(30),
+            "HTTP/1.1 only: {http1}; median answer took {median:?}: {took:?}"
+        );
+    }
+}
+
 /// Runs curl with `args` against the server; returns its `-w` output and the body.
 async fn curl(tls: &Tls, args: &[&str], path: &str) -> (String, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();

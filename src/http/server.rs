@@ -82,14 +82,10 @@ where
     <S::Service as actix_service::Service<Request>>::Future: 'static,
 {
     HttpServiceBuilder::default()
-        // Bodies go out in chunks smaller than the response: without NODELAY, Nagle holds the tail
-        // of each range response back ~40 ms.
-        .tcp_nodelay(true)
         // Notice a closed SSE client within a fraction of a second instead of on the next write.
         .h1_allow_half_closed(false)
         .client_request_timeout(request_timeout)
-        // The pump sizes chunks by the socket's free room; let it see the socket once per chunk.
-        .on_connect_ext(|io: &_, data: &mut Extensions| record_socket(io as &dyn Any, data))
+        .on_connect_ext(|io: &_, data: &mut Extensions| on_connect(io as &dyn Any, data))
         // Poll a body only once everything written before it has reached the socket. The pump's
         // sendfile path depends on it (file bytes must land after the head); it also keeps the
         // connection's buffer from growing with batched chunks.
@@ -107,11 +103,19 @@ pub(super) fn own_socket(req: &actix_web::HttpRequest) -> Option<ConnSocket> {
     req.conn_data::<ConnSocket>().copied().filter(|_| h1)
 }
 
-/// Stores the connection's [`ConnSocket`] in its data.
-fn record_socket(conn: &dyn Any, data: &mut Extensions) {
+/// Sets up a new connection's socket and stores its [`ConnSocket`] in the connection's data (the
+/// pump sizes chunks by the socket's free room, and sends files into it).
+///
+/// `TCP_NODELAY` is set here: every answer leaves as a head and then a body, and with Nagle's
+/// algorithm a small body waits for the head's ACK, which the client delays ~40 ms. actix-http's
+/// own `tcp_nodelay` setting applies to its protocol-detecting service only, not to the HTTP/1 one
+/// and the TLS one used here.
+fn on_connect(conn: &dyn Any, data: &mut Extensions) {
     if let Some(tcp) = conn.downcast_ref::<TcpStream>() {
+        let _ = tcp.set_nodelay(true);
         data.insert(ConnSocket::plain(tcp.as_raw_fd()));
     } else if let Some(tls) = conn.downcast_ref::<TlsStream<TcpStream>>() {
+        let _ = tls.get_ref().0.set_nodelay(true);
         data.insert(ConnSocket::encrypted(tls.get_ref().0.as_raw_fd()));
     }
 }
