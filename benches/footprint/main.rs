@@ -6,13 +6,13 @@
 //! Every loop is bounded in time and count; all traffic stays on loopback.
 //!
 //! `FOOTPRINT_QUICK=1` shortens every phase (for a smoke run); `FOOTPRINT_ONLY=ours` skips nginx;
-//! `FOOTPRINT_SCENARIOS=idle,paused,steady,ranges,wrk,full,tls,sse,soak` runs only those (`tls`:
+//! `FOOTPRINT_SCENARIOS=idle,paused,steady,ranges,wrk,floor,full,tls,sse,soak` runs only those (`tls`:
 //! both servers over HTTPS, where neither can use sendfile);
 //! `FOOTPRINT_SOAK_SECS` sets the soak's length (default 120 s); `FOOTPRINT_SERVER=<binary>`
 //! measures another build of the server (by default the one `cargo build --release` makes).
 //!
 //! This file runs the phases and prints the table; `servers.rs` starts and measures the servers,
-//! `scenarios.rs` holds the clients of each phase, `wrk.rs` drives wrk for the range row.
+//! `scenarios.rs` holds the clients of each phase, `wrk.rs` drives wrk for the server-bound rows.
 
 mod scenarios;
 mod servers;
@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use scenarios::*;
 use servers::{Server, Tls, kernel_tcp_kib, nginx_binary, raise_fd_limit};
-use wrk::wrk_ranges;
+use wrk::{wrk_floor, wrk_ranges};
 
 /// Seconds of 8 kHz 16-bit noise in the benchmark track: 50 MB.
 const TRACK_SECONDS: f32 = 3125.0;
@@ -188,7 +188,7 @@ async fn run_all(
         );
         row(&format!("{clients} steady: errors"), errors as f64);
     }
-    if enabled("ranges") || enabled("full") {
+    if ["ranges", "wrk", "floor", "full"].into_iter().any(enabled) {
         let (server, idle) = fresh().await;
         if enabled("ranges") {
             let (rps, mismatches, errors) = ranges(server.addr, track, phases.ranges).await;
@@ -206,6 +206,20 @@ async fn run_all(
                 cpu * 1e6 / requests.max(1) as f64,
             );
             row("wrk: socket errors and 4xx/5xx answers", errors as f64);
+        }
+        if enabled("floor") && servers::wrk_binary().is_some() {
+            let cpu_before = server.cpu_secs();
+            let (rps, requests, errors) = wrk_floor(&server, phases.wrk);
+            let cpu = server.cpu_secs() - cpu_before;
+            row("cheapest answer (/healthz), wrk -t2 -c100: req/s", rps);
+            row(
+                "cheapest answer: server CPU ms per 1000 requests",
+                cpu * 1e6 / requests.max(1) as f64,
+            );
+            row(
+                "cheapest answer: socket errors and 4xx/5xx answers",
+                errors as f64,
+            );
         }
         if enabled("full") {
             let cpu_before = server.cpu_secs();

@@ -150,7 +150,7 @@ impl Server {
                  events {{ worker_connections 8192; }}\n\
                  http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush off;\n  tcp_nodelay on;\n  keepalive_requests 10000000;\n\
                  client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n  fastcgi_temp_path {tmp}/fastcgi;\n  uwsgi_temp_path {tmp}/uwsgi;\n  scgi_temp_path {tmp}/scgi;\n\
-                 types {{ audio/wav wav; }}\n  server {{\n    listen 127.0.0.1:{listen};\n    location /audio/ {{\n      root {audio};\n      rewrite ^/audio/(.+)$ /$1.wav break;\n    }}\n  }}\n}}\n",
+                 types {{ audio/wav wav; }}\n  server {{\n    listen 127.0.0.1:{listen};\n    location = /healthz {{ default_type text/plain; return 200 \"ok\\n\"; }}\n    location /audio/ {{\n      root {audio};\n      rewrite ^/audio/(.+)$ /$1.wav break;\n    }}\n  }}\n}}\n",
                 tmp = tmp.display(),
                 audio = audio.display(),
             ),

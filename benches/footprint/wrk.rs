@@ -1,5 +1,6 @@
-//! The server-bound range row: wrk, a multi-threaded C load generator (Debian package `wrk`), asks
-//! for random ranges, so the rate measured is the server's rather than the Rust client's.
+//! The server-bound rows: wrk, a multi-threaded C load generator (Debian package `wrk`), asks for
+//! random ranges, or for the cheapest answer, so the rate measured is the server's rather than the
+//! Rust client's.
 
 use std::time::Duration;
 
@@ -25,11 +26,28 @@ pub fn wrk_ranges(server: &Server, len: usize, duration: Duration) -> (f64, u64,
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(crate::servers::wrk_binary().unwrap())
-        .args(["-t2", "-c100", &format!("-d{}s", duration.as_secs().max(1))])
-        .arg("-s")
-        .arg(&script)
-        .arg(format!("http://{}/audio/bench", server.addr))
+    wrk(server, "/audio/bench", Some(&script), duration)
+}
+
+/// wrk (`-t2 -c100`) asks for `/healthz` for `duration`: the cheapest answer, what a request
+/// costs before any file is touched (nginx answers it with `return 200`).
+pub fn wrk_floor(server: &Server, duration: Duration) -> (f64, u64, u64) {
+    wrk(server, "/healthz", None, duration)
+}
+
+fn wrk(
+    server: &Server,
+    path: &str,
+    script: Option<&std::path::Path>,
+    duration: Duration,
+) -> (f64, u64, u64) {
+    let mut cmd = std::process::Command::new(crate::servers::wrk_binary().unwrap());
+    cmd.args(["-t2", "-c100", &format!("-d{}s", duration.as_secs().max(1))]);
+    if let Some(script) = script {
+        cmd.arg("-s").arg(script);
+    }
+    let out = cmd
+        .arg(format!("http://{}{path}", server.addr))
         .output()
         .expect("wrk runs");
     let text = String::from_utf8_lossy(&out.stdout);
