@@ -115,7 +115,8 @@ fn on_connect(conn: &dyn Any, data: &mut Extensions) {
         let _ = tcp.set_nodelay(true);
         data.insert(ConnSocket::plain(tcp.as_raw_fd()));
     } else if let Some(tls) = conn.downcast_ref::<TlsStream<TcpStream>>() {
-        let _ = tls.get_ref().0.set_nodelay(true);
-        data.insert(ConnSocket::encrypted(tls.get_ref().0.as_raw_fd()));
+        let tcp = tls.get_ref().0;
+        let _ = tcp.set_nodelay(true);
+        data.insert(ConnSocket::encrypted(tcp.as_raw_fd()));
     }
 }
