@@ -93,6 +93,26 @@ async fn small_answers_on_a_kept_alive_connection_are_not_held_back_by_nagle() {
     );
 }
 
+#[actix_web::test]
+async fn a_small_answer_leaves_in_one_segment_with_its_head() {
+    let fixture = Fixture::new();
+    fixture.wav("track.wav", 0.05);
+    let server = TestServer::start(&fixture.config()).await;
+    let mut conn = Conn::open(server.addr).await;
+    // A small body of known size is written with its head: one write, one segment. (actix writes a
+    // head on its own first when the body is a stream, which the sendfile path needs.)
+    for target in ["/healthz", "/api/stats", "/static/app.css", "/nowhere"].repeat(3) {
+        let before = conn.data_segments_in();
+        conn.send(&get_kept_alive(target)).await;
+        let res = conn.response(false).await;
+        assert!(!res.body.is_empty(), "{target}: {}", res.head);
+        // The segments are counted as they arrive: let a second one land if there is one.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let segments = conn.data_segments_in() - before;
+        assert_eq!(segments, 1, "{target}: {} body bytes", res.body.len());
+    }
+}
+
 /// A `GET` that keeps the connection open.
 fn get_kept_alive(target: &str) -> Vec<u8> {
     format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes()

@@ -272,6 +272,27 @@ impl Conn {
         assert!(n > 0, "connection closed mid-response");
     }
 
+    /// Segments with data this connection has received so far (`TCP_INFO`'s `tcpi_data_segs_in`):
+    /// how many pieces the server's answers left in.
+    pub fn data_segments_in(&self) -> u32 {
+        use std::os::fd::AsRawFd as _;
+        // SAFETY: `tcp_info` is plain integers (all zeroes is a valid value), and `getsockopt`
+        // writes at most `len` bytes into it.
+        let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        let rc = unsafe {
+            libc::getsockopt(
+                self.stream.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&raw mut info).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0, "TCP_INFO: {}", std::io::Error::last_os_error());
+        info.tcpi_data_segs_in
+    }
+
     /// Whether the server has closed the connection (reads nothing more within a second).
     pub async fn closed(&mut self) -> bool {
         let mut buf = [0u8; 1];

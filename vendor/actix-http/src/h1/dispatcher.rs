@@ -30,7 +30,7 @@ use super::{
 };
 use crate::{
     body::{BodySize, BoxBody, MessageBody},
-    config::ServiceConfig,
+    config::{ServiceConfig, DEFAULT_H1_WRITE_BUFFER_SIZE},
     error::{DispatchError, ParseError, PayloadError},
     service::HttpFlow,
     ConnectionType, Error, Extensions, HttpMessage, OnConnectData, Request, Response, StatusCode,
@@ -682,7 +682,9 @@ where
                 StateProj::SendPayload { mut body } => {
                     // keep populate writer buffer until buffer size limit hit,
                     // get blocked or finished.
-                    while this.write_buf.len() < *this.h1_write_buffer_size {
+                    let limit =
+                        write_limit(this.write_buf.len(), body.size(), *this.h1_write_buffer_size);
+                    while this.write_buf.len() < limit {
                         match body.as_mut().poll_next(cx) {
                             Poll::Ready(Some(Ok(item))) => {
                                 this.codec
@@ -740,7 +742,9 @@ where
 
                     // keep populate writer buffer until buffer size limit hit,
                     // get blocked or finished.
-                    while this.write_buf.len() < *this.h1_write_buffer_size {
+                    let limit =
+                        write_limit(this.write_buf.len(), body.size(), *this.h1_write_buffer_size);
+                    while this.write_buf.len() < limit {
                         match body.as_mut().poll_next(cx) {
                             Poll::Ready(Some(Ok(item))) => {
                                 this.codec
@@ -1507,6 +1511,19 @@ where
                 poll
             }
         }
+    }
+}
+
+/// How full the write buffer may get while the body is polled (audio-streamer's third change, see
+/// PATCH.md). A body of known size that fits, with what is already buffered (the head), in the
+/// default write buffer is taken whole, so that head and body leave in one write; any other body is
+/// polled while the buffer holds less than the configured size, as before.
+fn write_limit(buffered: usize, size: BodySize, write_buffer_size: usize) -> usize {
+    match size {
+        BodySize::Sized(len) if buffered as u64 + len <= DEFAULT_H1_WRITE_BUFFER_SIZE as u64 => {
+            write_buffer_size.max(buffered + len as usize + 1)
+        }
+        _ => write_buffer_size,
     }
 }
 
