@@ -4,12 +4,12 @@
 //!
 //! - **sendfile** (plain-TCP HTTP/1.x): file bytes go from the page cache straight into the
 //!   connection's socket with `sendfile(2)`, never through user space. This relies on actix-http
-//!   polling a body only once its write buffer is empty (`h1_write_buffer_size(1)`): every byte
-//!   written before (the head, a multipart header) is then already in the socket, so the file's
-//!   bytes land after it. When the socket is full, the pump registers a descriptor of its own with
-//!   the reactor and sleeps until the socket drains, as nginx does; actix, seeing the body pending,
-//!   writes nothing meanwhile. Pages that are not cached are read in on the blocking pool first, so a
-//!   worker never waits for the disk.
+//!   polling a stream body (as this one reports) only once its write buffer is empty
+//!   (`h1_write_buffer_size(1)`): every byte written before (the head, a multipart header) is then
+//!   already in the socket, so the file's bytes land after it. When the socket is full, the pump
+//!   registers a descriptor of its own with the reactor and sleeps until the socket drains, as
+//!   nginx does; actix, seeing the body pending, writes nothing meanwhile. Pages that are not
+//!   cached are read in on the blocking pool first, so a worker never waits for the disk.
 //! - **chunks** (anything else, such as in-process tests): positioned reads from the page cache on
 //!   the worker, sized by the socket's room (see `chunks`), copied by actix into its write buffer.
 //!
