@@ -108,10 +108,11 @@ pub(super) fn own_socket(req: &actix_web::HttpRequest) -> Option<ConnSocket> {
 /// Sets up a new connection's socket and stores its [`ConnSocket`] in the connection's data (the
 /// pump sizes chunks by the socket's free room, and sends files into it).
 ///
-/// `TCP_NODELAY` is set here: every answer leaves as a head and then a body, and with Nagle's
-/// algorithm a small body waits for the head's ACK, which the client delays ~40 ms. actix-http's
-/// own `tcp_nodelay` setting applies to its protocol-detecting service only, not to the HTTP/1 one
-/// and the TLS one used here.
+/// `TCP_NODELAY` is set here: an answer whose body is a stream (a file sent with sendfile, a
+/// compressed page) leaves as a head and then its body, and with Nagle's algorithm a small body
+/// waits for the head's ACK, which the client delays ~40 ms. actix-http's own `tcp_nodelay`
+/// setting applies to its protocol-detecting service only, not to the HTTP/1 one and the TLS one
+/// used here.
 fn on_connect(conn: &dyn Any, data: &mut Extensions) {
     if let Some(tcp) = conn.downcast_ref::<TcpStream>() {
         let _ = tcp.set_nodelay(true);
