@@ -8,7 +8,9 @@ use tokio::sync::watch;
 
 use crate::auth::{Access, AuthError, LinkSigner};
 use crate::config::{Config, Limits};
-use crate::library::{Cache, LibraryError, SharedLibrary, Watcher, list_every, watch_folder};
+use crate::library::{
+    Cache, LibraryError, ObjectLibrary, SharedLibrary, Watcher, list_every, watch_folder,
+};
 use crate::metrics::Metrics;
 use crate::stats::{Counters, Sampler, Snapshot};
 use crate::stream::Watchdog;
@@ -78,8 +80,8 @@ impl AppState {
                             reason,
                         }
                     })?;
-                let library = SharedLibrary::open_store(&store.store, Arc::clone(&cache))?;
-                (Arc::new(library), Some(cache))
+                let storage = ObjectLibrary::new(&store.store, Arc::clone(&cache))?;
+                (Arc::new(SharedLibrary::new(Box::new(storage))), Some(cache))
             }
             None => (Arc::new(SharedLibrary::open(&config.audio_dir)?), None),
         };

@@ -4,24 +4,22 @@
 //! A request name resolves only by lookup in the scanned set, never by joining it onto a path, so no
 //! name, however encoded, can reach a file outside the folder.
 //!
-//! - `storage`: where the bytes live (the local folder), behind a small seam; `remote`: the same
-//!   seam over S3-compatible object storage, with `cache`: the replica's bounded copy of it, and
-//!   `store_client`: the small-buffered HTTP client its cold streams read through;
-//! - `walk`: one pass over the folder; `tags` and `media`: what one file is;
+//! - `storage`: the seam between the library and where the bytes live; `folder`: a local folder
+//!   (the default); `store`: S3-compatible object storage, with the replica's bounded cache;
+//! - `listing`: what a storage lists; `tags` and `media`: what one file is;
 //! - `track`: a track as listed; this module: the snapshot and its name index;
 //! - `shared`: the snapshot all workers share, rescanned in the background; `watcher`: when;
 //!   `changes`: what changed from one version of the list to the next, for open pages.
 
-mod cache;
 mod changes;
+mod folder;
+mod listing;
 mod media;
-mod remote;
 mod shared;
 mod storage;
-mod store_client;
+mod store;
 mod tags;
 mod track;
-mod walk;
 mod watcher;
 
 use std::collections::HashMap;
@@ -30,14 +28,15 @@ use std::path::PathBuf;
 
 use percent_encoding::percent_decode_str;
 
-pub use self::cache::{Cache, Lease};
 pub use self::changes::{Delta, Placed};
-pub use self::remote::{Chunks, Reader, StoreConfig};
+pub use self::listing::Artwork;
+use self::listing::Listing;
 pub use self::shared::{Progress, SharedLibrary, Status};
-pub use self::storage::{Opened, Source};
+pub use self::storage::{Chunks, Content, LocalFile, Opened, RangedRead, SeekRead};
+pub(crate) use self::store::ObjectLibrary;
+pub use self::store::{Cache, Lease, StoreConfig};
 pub use self::tags::{Image, Tags};
-pub use self::track::{Artwork, Track};
-use self::walk::Walk;
+pub use self::track::Track;
 pub(crate) use self::watcher::{Watcher, list_every, watch_folder};
 
 /// Locks `mutex`, also after a panic elsewhere while it was held (what it guards stays usable).
@@ -93,7 +92,9 @@ impl Library {
     /// [`SharedLibrary`] scan.
     #[cfg(test)]
     fn scan(root: &std::path::Path) -> Result<Self, LibraryError> {
-        let walk = walk::walk(root)?;
+        use self::storage::Storage as _;
+        let mut walk = folder::Folder::new(root.to_owned())?.list()?;
+        walk.sort();
         let tags = walk
             .files
             .iter()
@@ -125,7 +126,7 @@ impl Library {
     }
 
     /// The tracks of `walk`, with the tags in `tags` (a file missing there is listed as pending).
-    fn build(walk: &Walk, tags: &HashMap<PathBuf, Tags>) -> Self {
+    fn build(walk: &Listing, tags: &HashMap<PathBuf, Tags>) -> Self {
         let mut group_sizes: HashMap<&str, usize> = HashMap::new();
         for file in &walk.files {
             *group_sizes.entry(&file.key).or_default() += 1;

@@ -2,19 +2,18 @@
 //! whole snapshots as they go; a `watch` channel tells open pages that something changed.
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Read as _, Seek as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::cache::Cache;
 use super::changes::{ChangeLog, changed_names};
-use super::remote::{ObjectLibrary, StoreConfig};
-use super::storage::{LocalFolder, Opened, Storage};
-use super::tags::Image;
-use super::track::Artwork;
+use super::folder::Folder;
+use super::listing::Artwork;
+use super::storage::{Opened, SeekRead, Storage};
+use super::tags::{self, Image, Tags};
 use super::{Library, LibraryError, Track, lock};
 
 /// Largest folder image served; a bigger `cover.jpg` is not a cover.
@@ -62,20 +61,14 @@ pub struct SharedLibrary {
 }
 
 impl SharedLibrary {
-    /// An empty library for `root`, to be filled by [`SharedLibrary::rescan`]; fails at once when
-    /// `root` is not a readable folder.
+    /// An empty library of the folder `root` (the default storage), to be filled by
+    /// [`SharedLibrary::rescan`]; fails at once when `root` is not a readable folder.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, LibraryError> {
-        Ok(Self::with_storage(Box::new(LocalFolder::new(root.into())?)))
+        Ok(Self::new(Box::new(Folder::new(root.into())?)))
     }
 
-    /// An empty library of the objects `store` names, cached in `cache`. Contacts nothing yet.
-    pub fn open_store(store: &StoreConfig, cache: Arc<Cache>) -> Result<Self, LibraryError> {
-        Ok(Self::with_storage(Box::new(ObjectLibrary::new(
-            store, cache,
-        )?)))
-    }
-
-    fn with_storage(storage: Box<dyn Storage>) -> Self {
+    /// An empty library of what `storage` holds, to be filled by [`SharedLibrary::rescan`].
+    pub(crate) fn new(storage: Box<dyn Storage>) -> Self {
         let (status, _) = watch::channel(Status {
             version: 0,
             scan: Some(Progress::default()),
@@ -117,19 +110,26 @@ impl SharedLibrary {
         self.storage.open_cached(path)
     }
 
+    /// A reader that can seek anywhere in a listed file (by its [`Track::path`]): what tag
+    /// readers and decoders read from. May block.
+    pub fn reader(&self, path: &Path) -> io::Result<Box<dyn SeekRead>> {
+        self.storage.reader(path)
+    }
+
     /// Reads `artwork` now; `None` if it has gone, grown too big, or is not an image. May block.
     pub fn cover(&self, artwork: &Artwork) -> Option<Image> {
+        let mut reader = self.storage.reader(&artwork.path).ok()?;
         if artwork.embedded {
-            return self.storage.embedded_cover(&artwork.path);
+            return tags::embedded_cover_from(reader, &artwork.path);
         }
-        let Some(data) = self
-            .storage
-            .read_small(&artwork.path, MAX_IMAGE_BYTES)
-            .ok()?
-        else {
+        let len = reader.seek(io::SeekFrom::End(0)).ok()?;
+        if len > MAX_IMAGE_BYTES {
             log::warn!("not serving {}: larger than 16 MiB", artwork.path.display());
             return None;
-        };
+        }
+        reader.rewind().ok()?;
+        let mut data = Vec::with_capacity(len as usize);
+        reader.take(MAX_IMAGE_BYTES).read_to_end(&mut data).ok()?;
         Image::new(data)
     }
 
@@ -187,20 +187,21 @@ impl SharedLibrary {
 
     fn rescan_holding(&self, _scanning: MutexGuard<'_, ()>) -> Arc<Library> {
         let first = lock(&self.last_scan).replace(Instant::now()).is_none();
-        let walk = match self.storage.list() {
+        let mut walk = match self.storage.list() {
             Ok(walk) => walk,
             Err(err) => {
                 log::warn!("{err}; keeping the previous track list");
                 return self.publish(None, None);
             }
         };
+        walk.sort();
         let previous = self.snapshot();
         let known: HashMap<&Path, &Track> = previous
             .tracks
             .iter()
             .map(|t| (t.path.as_path(), t))
             .collect();
-        let mut tags: HashMap<PathBuf, super::Tags> = HashMap::with_capacity(walk.files.len());
+        let mut tags: HashMap<PathBuf, Tags> = HashMap::with_capacity(walk.files.len());
         let mut todo = Vec::new();
         for file in &walk.files {
             let unchanged = known
@@ -228,7 +229,10 @@ impl SharedLibrary {
                 .store(true, std::sync::atomic::Ordering::Release);
         }
         for (i, path) in todo.into_iter().enumerate() {
-            tags.insert(path.to_owned(), self.storage.tags(path));
+            tags.insert(
+                path.to_owned(),
+                Tags::read_from(self.storage.reader(path), path),
+            );
             if shown.elapsed() >= PROGRESS_EVERY {
                 shown = Instant::now();
                 log::info!(

@@ -99,6 +99,7 @@ impl Image {
 /// The cover embedded in the audio file at `path`, if any: the picture marked as the front cover,
 /// else the first one. Reads tags only (no audio properties). `None` when there is none, when it is
 /// not an image of a known type, or when the file cannot be parsed.
+#[cfg(test)]
 pub fn embedded_cover(path: &Path) -> Option<Image> {
     embedded_cover_from(BufReader::new(File::open(path).ok()?), path)
 }

@@ -1,15 +1,14 @@
 //! What a track is: its request name, what the page shows of it, where its bytes and its cover
 //! live. Built from one walked file and its tags; framework-free.
 
-use std::hash::{Hash as _, Hasher as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
+use super::listing::{Artwork, Listed};
 use super::tags::Tags;
-use super::walk::Candidate;
 
 /// Characters kept as-is in a URL path segment (RFC 3986 "unreserved"); everything else is encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -61,35 +60,6 @@ pub struct Track {
     pub(crate) modified: Option<SystemTime>,
 }
 
-/// Where a track's cover is read from when `/art/<name>` is asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artwork {
-    /// The audio file itself (`embedded`), or the folder's image file.
-    pub path: PathBuf,
-    /// Whether the image is a picture inside the audio file's tags.
-    pub embedded: bool,
-    /// Changes when the file holding the image changes (size, modification time): the `v` of the
-    /// art URL and the response's `ETag`.
-    pub version: String,
-}
-
-impl Artwork {
-    pub(crate) fn new(
-        path: &Path,
-        embedded: bool,
-        size: u64,
-        modified: Option<SystemTime>,
-    ) -> Self {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (path, size, modified).hash(&mut hasher);
-        Self {
-            path: path.to_owned(),
-            embedded,
-            version: format!("{:016x}", hasher.finish()),
-        }
-    }
-}
-
 /// Page order: by folder, then track number (untagged last), then title.
 pub(crate) fn sort_key(t: &Track) -> (&str, u32, &str, &str) {
     (
@@ -102,7 +72,7 @@ pub(crate) fn sort_key(t: &Track) -> (&str, u32, &str, &str) {
 
 impl Track {
     pub(crate) fn new(
-        file: &Candidate,
+        file: &Listed,
         shared_stem: bool,
         tags: Option<&Tags>,
         artwork: Option<Artwork>,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
-use super::pump::Segment;
+use super::cursor::Segment;
 
 /// A `multipart/byteranges` response: its `Content-Type` and body.
 #[derive(Debug)]
@@ -30,7 +30,7 @@ impl Multipart {
                 part.end()
             );
             segments.push(Segment::Text(Bytes::from(head)));
-            segments.push(Segment::File {
+            segments.push(Segment::Range {
                 offset: *part.start(),
                 len: part.end() - part.start() + 1,
             });
@@ -75,7 +75,7 @@ mod tests {
             .iter()
             .map(|s| match s {
                 Segment::Text(t) => String::from_utf8(t.to_vec()).unwrap(),
-                Segment::File { offset, len } => format!("<{offset}+{len}>"),
+                Segment::Range { offset, len } => format!("<{offset}+{len}>"),
             })
             .collect();
         let want = format!(
