@@ -13,7 +13,7 @@
 //!   resumes with Range + If-Range: time from the kill to the next byte.
 //!
 //! Medians of `STORE_BENCH_RUNS` (default 7) runs where it says so. Needs Ceph and nginx from
-//! Debian (see the README).
+//! Debian (see docs/tests.md); the results are in docs/benchmarks.md.
 
 use std::path::Path;
 use std::time::{Duration, Instant};

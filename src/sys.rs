@@ -1,5 +1,5 @@
 //! The only `unsafe` in the crate: seven calls with no safe wrapper in a maintained crate, each
-//! a measured win (see the README's benchmark):
+//! a measured win (see docs/benchmarks.md):
 //! - [`send_queue`]: `getsockopt(SO_SNDBUF)` and `ioctl(TIOCOUTQ)`, so the byte pump can size chunks
 //!   by the room in a connection's socket;
 //! - [`socket_memory`]: `getsockopt(SO_MEMINFO)`, so the metrics can say what the kernel holds for
