@@ -154,3 +154,89 @@ impl<P: Producer> Pump<P> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::cursor::Segment;
+    use super::*;
+
+    /// A producer of bytes from memory, `piece` bytes at a time (a stand-in for any third kind:
+    /// it only makes the next piece, the pump does the rest).
+    struct Memory {
+        data: Vec<u8>,
+        piece: usize,
+    }
+
+    impl Producer for Memory {
+        fn poll_range(
+            &mut self,
+            _: &mut Context<'_>,
+            offset: u64,
+            len: u64,
+        ) -> Poll<io::Result<Piece>> {
+            let start = (offset as usize).min(self.data.len());
+            let end = (start + self.piece.min(len as usize)).min(self.data.len());
+            Poll::Ready(Ok(Piece::Data(Bytes::copy_from_slice(
+                &self.data[start..end],
+            ))))
+        }
+    }
+
+    fn drain(pump: &mut Pump<Memory>) -> io::Result<Vec<u8>> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut out = Vec::new();
+        for _ in 0..10_000 {
+            match pump.poll_next(&mut cx) {
+                Poll::Ready(Some(piece)) => out.extend_from_slice(&piece?),
+                Poll::Ready(None) => return Ok(out),
+                Poll::Pending => unreachable!("memory never waits"),
+            }
+        }
+        panic!("the body never ended")
+    }
+
+    #[test]
+    fn any_producer_gets_the_walk_the_counters_and_the_stream_slot() {
+        let counters = Arc::new(Counters::default());
+        let watchdog = Watchdog::new(Duration::from_secs(10), Arc::clone(&counters));
+        let segments = vec![
+            Segment::Text(Bytes::from_static(b"[")),
+            Segment::Range { offset: 2, len: 5 },
+            Segment::Text(Bytes::from_static(b"|")),
+            Segment::Range { offset: 8, len: 2 },
+            Segment::Text(Bytes::from_static(b"]")),
+        ];
+        let memory = Memory {
+            data: b"0123456789".to_vec(),
+            piece: 2,
+        };
+        let mut pump = Pump::new(
+            Cursor::new(segments.clone()),
+            memory,
+            None,
+            Arc::clone(&counters),
+            Arc::clone(&watchdog),
+        );
+        assert_eq!(pump.len(), 10);
+        assert_eq!(counters.active_streams(), 1);
+        assert_eq!(drain(&mut pump).unwrap(), b"[23456|89]");
+        assert_eq!(
+            counters.bytes_served(),
+            7,
+            "the ranges' bytes, not the text"
+        );
+        drop(pump);
+        assert_eq!(counters.active_streams(), 0);
+
+        // A source shorter than the ranges (a file that shrank) ends the body with an error.
+        let short = Memory {
+            data: b"01234".to_vec(),
+            piece: 64,
+        };
+        let mut pump = Pump::new(Cursor::new(segments), short, None, counters, watchdog);
+        let err = drain(&mut pump).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
+    }
+}
