@@ -457,3 +457,46 @@ async fn a_bucket_of_more_than_one_listing_page_is_listed_whole() {
     assert_eq!(listed.first().map(String::as_str), Some("0000"));
     assert_eq!(listed.last().map(String::as_str), Some("1004"));
 }
+
+/// Tags and covers of objects not cached yet are read through ranged reads of the store: a WAV
+/// whose ID3 chunk sits at its end, past the first block the reader fetches.
+#[tokio::test]
+async fn tags_and_covers_of_uncached_objects_are_read_from_the_store() {
+    let _serial = SERIAL.lock().await;
+    let Some(ceph) = ceph() else { return };
+    ceph.bucket("tagged");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.wav");
+    std::fs::write(&path, noise_wav(90.0, 4)).unwrap();
+    let cover = testkit::png(3, 3, 77);
+    testkit::Tagger::default()
+        .title("Read From The Tail")
+        .artist("Remote Artist")
+        .picture(lofty::picture::PictureType::CoverFront, &cover)
+        .save(&path);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 1_400_000, "the tag lies past the first block");
+    ceph.put("tagged", "music/t.wav", bytes).await;
+    let cache = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&config(ceph, "tagged", cache.path(), 10_000_000)).await;
+    server.state.library.scanned().await;
+    let tracks: serde_json::Value = get(&server.url("/api/tracks"), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let track = &tracks[0];
+    assert_eq!(track["title"], "Read From The Tail", "{track}");
+    assert_eq!(track["artist"], "Remote Artist");
+    let duration = track["duration_secs"].as_f64().unwrap();
+    assert!((duration - 90.0).abs() < 0.5, "{duration}");
+    let art = track["art"].as_str().unwrap();
+    let res = get(&server.url(art), &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), cover.as_slice());
+    assert_eq!(
+        server.state.cache.as_ref().unwrap().fills(),
+        0,
+        "read from the store, not from a cached copy"
+    );
+}
