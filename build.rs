@@ -76,6 +76,7 @@ fn lay_out_code() {
 
 /// Whether this machine's glibc (the one the binary will load) is 2.36 or later.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code, reason = "the C library's version has no safe binding")]
 fn glibc_knows_relr() -> bool {
     // SAFETY: returns a static NUL-terminated string such as "2.36".
     let version = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };

@@ -18,7 +18,7 @@
 use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 
 /// A new descriptor for the socket `fd`, which must be open for the duration of the call.
-pub fn dup_socket(fd: RawFd) -> std::io::Result<OwnedFd> {
+pub(crate) fn dup_socket(fd: RawFd) -> std::io::Result<OwnedFd> {
     // SAFETY: callers pass the descriptor of the connection whose request they are handling; actix
     // keeps it open at least until that request's response is dropped, which outlives this call.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
@@ -27,7 +27,7 @@ pub fn dup_socket(fd: RawFd) -> std::io::Result<OwnedFd> {
 
 /// Sends up to `count` bytes of `file` from `offset` into the socket `socket` (non-blocking: a full
 /// socket is `WouldBlock`); returns how many it took, 0 when `offset` is at or past the file's end.
-pub fn sendfile(
+pub(crate) fn sendfile(
     socket: RawFd,
     file: &std::fs::File,
     offset: u64,
@@ -51,7 +51,7 @@ pub fn sendfile(
 }
 
 /// `socket` registered with the current tokio reactor for write readiness.
-pub fn writable(socket: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+pub(crate) fn writable(socket: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
     // SAFETY: an `OwnedFd` keeps its descriptor open, and `as_raw_fd` returns the same number, for
     // as long as it lives; the `AsyncFd` owns it until it is dropped.
     unsafe {
@@ -64,7 +64,7 @@ pub fn writable(socket: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<Own
 /// (`cachestat(2)`, Linux 6.5+); `None` where the kernel will not say (older kernels, a filesystem
 /// without a page cache, a sandbox that filters the call).
 #[cfg(target_os = "linux")]
-pub fn cached_pages(file: &std::fs::File, offset: u64, len: u64) -> Option<u64> {
+pub(crate) fn cached_pages(file: &std::fs::File, offset: u64, len: u64) -> Option<u64> {
     use linux_raw_sys::general::{__NR_cachestat, cachestat, cachestat_range};
     use std::os::fd::AsRawFd as _;
     let range = cachestat_range { off: offset, len };
@@ -98,7 +98,7 @@ pub fn cached_pages(_file: &std::fs::File, _offset: u64, _len: u64) -> Option<u6
 
 /// `(send buffer size, bytes queued in it)` for the socket `fd`, or `None` if the kernel will not say.
 #[cfg(target_os = "linux")]
-pub fn send_queue(fd: RawFd) -> Option<(usize, usize)> {
+pub(crate) fn send_queue(fd: RawFd) -> Option<(usize, usize)> {
     let mut sndbuf: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     let mut queued: libc::c_int = 0;
@@ -121,7 +121,7 @@ pub fn send_queue(fd: RawFd) -> Option<(usize, usize)> {
 /// Kernel memory charged to the socket `fd` (receive and send queues with their overhead, and
 /// memory reserved ahead), bytes; `None` if the kernel will not say.
 #[cfg(target_os = "linux")]
-pub fn socket_memory(fd: RawFd) -> Option<u64> {
+pub(crate) fn socket_memory(fd: RawFd) -> Option<u64> {
     let mut info = [0u32; libc::SK_MEMINFO_DROPS as usize + 1];
     let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
     // SAFETY: the kernel writes at most `len` bytes into `info`, a local that outlives the call;

@@ -45,6 +45,10 @@ fn config(ceph: &Ceph, bucket: &str, cache: &Path, cache_max: u64) -> Config {
 }
 
 /// The test user's keys where operators put them: in the environment.
+#[allow(
+    unsafe_code,
+    reason = "setting the environment is unsafe where other threads read it"
+)]
 fn credentials_in_env() {
     static SET: std::sync::Once = std::sync::Once::new();
     SET.call_once(|| {

@@ -15,9 +15,12 @@ use tokio::net::TcpStream;
 use crate::servers::{Server, kernel_tcp_kib};
 
 /// The size of each random range request.
-pub const RANGE_BYTES: u64 = 64 * 1024;
+pub(crate) const RANGE_BYTES: u64 = 64 * 1024;
 
-pub fn sample_peak(server: &Server, running: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+pub(crate) fn sample_peak(
+    server: &Server,
+    running: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<u64> {
     let pids = server.pids();
     std::thread::spawn(move || {
         let mut peak = 0;
@@ -29,7 +32,7 @@ pub fn sample_peak(server: &Server, running: Arc<AtomicBool>) -> std::thread::Jo
     })
 }
 
-pub async fn use_page_and_sse(addr: SocketAddr) {
+pub(crate) async fn use_page_and_sse(addr: SocketAddr) {
     for path in ["/", "/static/app.js", "/static/app.css", "/api/tracks"] {
         let mut conn = TcpStream::connect(addr).await.unwrap();
         conn.write_all(request(path, None, true).as_bytes())
@@ -51,7 +54,7 @@ pub async fn use_page_and_sse(addr: SocketAddr) {
     }
 }
 
-pub fn request(path: &str, range: Option<(u64, u64)>, close: bool) -> String {
+pub(crate) fn request(path: &str, range: Option<(u64, u64)>, close: bool) -> String {
     let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     if let Some((a, b)) = range {
         write!(req, "Range: bytes={a}-{b}\r\n").unwrap();
@@ -64,12 +67,12 @@ pub fn request(path: &str, range: Option<(u64, u64)>, close: bool) -> String {
 }
 
 /// A connection to the server under test: plain TCP, or TLS over it.
-pub trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
 
 /// How clients reach the server.
 #[derive(Clone)]
-pub enum Transport {
+pub(crate) enum Transport {
     Plain,
     /// TLS (HTTP/1.1 by ALPN), trusting the benchmark's own certificate.
     Tls(tokio_rustls::TlsConnector),
@@ -77,7 +80,7 @@ pub enum Transport {
 
 impl Transport {
     /// TLS trusting `cert` (PEM).
-    pub fn tls(cert: &str) -> Self {
+    pub(crate) fn tls(cert: &str) -> Self {
         use tokio_rustls::rustls::{
             self, pki_types::CertificateDer, pki_types::pem::PemObject as _,
         };
@@ -96,7 +99,7 @@ impl Transport {
         Self::Tls(tokio_rustls::TlsConnector::from(Arc::new(config)))
     }
 
-    pub async fn connect(&self, addr: SocketAddr) -> std::io::Result<Box<dyn Conn>> {
+    pub(crate) async fn connect(&self, addr: SocketAddr) -> std::io::Result<Box<dyn Conn>> {
         let tcp = TcpStream::connect(addr).await?;
         Ok(match self {
             Self::Plain => Box::new(tcp),
@@ -110,7 +113,9 @@ impl Transport {
 }
 
 /// Reads a response head; returns (status, content-length).
-pub async fn read_head(reader: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<(u16, u64)> {
+pub(crate) async fn read_head(
+    reader: &mut (impl AsyncBufRead + Unpin),
+) -> std::io::Result<(u16, u64)> {
     let mut line = String::new();
     reader.read_line(&mut line).await?;
     let status = line
@@ -138,7 +143,7 @@ pub async fn read_head(reader: &mut (impl AsyncBufRead + Unpin)) -> std::io::Res
 
 /// `clients` connections each fetch one byte of the track, then stay open and idle: the cost of a
 /// connection itself, before any streaming.
-pub async fn idle_connections(server: &Server, clients: usize, settle: Duration) -> u64 {
+pub(crate) async fn idle_connections(server: &Server, clients: usize, settle: Duration) -> u64 {
     let mut conns = Vec::with_capacity(clients);
     for _ in 0..clients {
         let Ok(conn) = TcpStream::connect(server.addr).await else {
@@ -162,7 +167,7 @@ pub async fn idle_connections(server: &Server, clients: usize, settle: Duration)
 }
 
 /// `clients` listeners request the track, read its head and 64 KiB, then stop reading.
-pub async fn paused(
+pub(crate) async fn paused(
     server: &Server,
     transport: &Transport,
     clients: usize,
@@ -197,7 +202,7 @@ pub async fn paused(
 }
 
 /// `clients` listeners read the track at 32 KB/s for `duration`. Returns (peak RSS, errors).
-pub async fn steady(server: &Server, clients: usize, duration: Duration) -> (u64, u64) {
+pub(crate) async fn steady(server: &Server, clients: usize, duration: Duration) -> (u64, u64) {
     let errors = Arc::new(AtomicU64::new(0));
     let running = Arc::new(AtomicBool::new(true));
     let sampler = sample_peak(server, Arc::clone(&running));
@@ -238,7 +243,11 @@ pub async fn steady(server: &Server, clients: usize, duration: Duration) -> (u64
 }
 
 /// 100 keep-alive connections request random 64 KiB ranges; every byte is compared with the file.
-pub async fn ranges(addr: SocketAddr, track: &Arc<Vec<u8>>, duration: Duration) -> (f64, u64, u64) {
+pub(crate) async fn ranges(
+    addr: SocketAddr,
+    track: &Arc<Vec<u8>>,
+    duration: Duration,
+) -> (f64, u64, u64) {
     let done = Arc::new(AtomicU64::new(0));
     let mismatches = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -305,7 +314,7 @@ pub async fn ranges(addr: SocketAddr, track: &Arc<Vec<u8>>, duration: Duration) 
 }
 
 /// 8 connections download the whole file again and again. Returns (bytes, seconds, mismatches).
-pub async fn full_files(
+pub(crate) async fn full_files(
     addr: SocketAddr,
     transport: &Transport,
     track: &Arc<Vec<u8>>,
@@ -371,7 +380,7 @@ pub async fn full_files(
 }
 
 /// `clients` SSE subscribers read for `duration`. Returns (peak RSS, events delivered, events missed).
-pub async fn sse(server: &Server, clients: usize, duration: Duration) -> (u64, u64, u64) {
+pub(crate) async fn sse(server: &Server, clients: usize, duration: Duration) -> (u64, u64, u64) {
     let delivered = Arc::new(AtomicU64::new(0));
     let missed = Arc::new(AtomicU64::new(0));
     let running = Arc::new(AtomicBool::new(true));

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use testkit::{free_port, status_kib};
 
 /// The kernel's TCP buffer memory, system-wide, KiB (from `/proc/net/sockstat`).
-pub fn kernel_tcp_kib() -> u64 {
+pub(crate) fn kernel_tcp_kib() -> u64 {
     let stat = std::fs::read_to_string("/proc/net/sockstat").unwrap_or_default();
     stat.lines()
         .find(|l| l.starts_with("TCP:"))
@@ -19,7 +19,7 @@ pub fn kernel_tcp_kib() -> u64 {
         .map_or(0, |pages| pages * 4)
 }
 
-pub struct Server {
+pub(crate) struct Server {
     pub name: &'static str,
     pub addr: SocketAddr,
     pub child: Child,
@@ -97,10 +97,10 @@ fn report_layout(binary: &Path) {
 }
 
 /// A certificate and key for the servers to speak TLS with.
-pub type Tls<'a> = Option<&'a audio_streamer::config::TlsFiles>;
+pub(crate) type Tls<'a> = Option<&'a audio_streamer::config::TlsFiles>;
 
 impl Server {
-    pub fn ours(audio: &Path, tls: Tls) -> Self {
+    pub(crate) fn ours(audio: &Path, tls: Tls) -> Self {
         let port = free_port();
         let mut cmd = Command::new(shipped_binary());
         if let Some(files) = tls {
@@ -128,7 +128,7 @@ impl Server {
         server
     }
 
-    pub fn nginx(tmp: &Path, audio: &Path, tls: Tls) -> Option<Self> {
+    pub(crate) fn nginx(tmp: &Path, audio: &Path, tls: Tls) -> Option<Self> {
         let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
             .into_iter()
             .map(PathBuf::from)
@@ -173,7 +173,7 @@ impl Server {
         Some(server)
     }
 
-    pub fn wait_ready(&self) {
+    pub(crate) fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(self.addr).is_err() {
             assert!(Instant::now() < deadline, "{} did not start", self.name);
@@ -181,12 +181,12 @@ impl Server {
         }
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// The server's process and its children (nginx's workers).
-    pub fn pids(&self) -> Vec<u32> {
+    pub(crate) fn pids(&self) -> Vec<u32> {
         let mut pids = vec![self.pid()];
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -205,17 +205,17 @@ impl Server {
     }
 
     /// A `/proc/<pid>/status` figure summed over the server's processes, KiB.
-    pub fn status_kib(&self, field: &str) -> u64 {
+    pub(crate) fn status_kib(&self, field: &str) -> u64 {
         status_kib(&self.pids(), field)
     }
 
     /// Resident memory of the server (all its processes), KiB.
-    pub fn rss_kib(&self) -> u64 {
+    pub(crate) fn rss_kib(&self) -> u64 {
         self.status_kib("VmRSS")
     }
 
     /// CPU seconds (user + system) used by the server's processes so far.
-    pub fn cpu_secs(&self) -> f64 {
+    pub(crate) fn cpu_secs(&self) -> f64 {
         let ticks: u64 = self
             .pids()
             .iter()
@@ -243,20 +243,20 @@ impl Drop for Server {
 
 /// A `/proc/<pid>/status` figure (`"VmRSS:"`, `"RssAnon:"`) summed over `pids`, KiB.
 /// wrk, the HTTP load generator (Debian package `wrk`), if installed.
-pub fn wrk_binary() -> Option<PathBuf> {
+pub(crate) fn wrk_binary() -> Option<PathBuf> {
     ["/usr/bin/wrk", "/usr/local/bin/wrk"]
         .into_iter()
         .map(PathBuf::from)
         .find(|p| p.exists())
 }
 
-pub fn nginx_binary() -> Option<PathBuf> {
+pub(crate) fn nginx_binary() -> Option<PathBuf> {
     ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .into_iter()
         .map(PathBuf::from)
         .find(|p| p.exists())
 }
 
-pub fn raise_fd_limit() {
+pub(crate) fn raise_fd_limit() {
     let _ = rlimit::increase_nofile_limit(u64::MAX);
 }

@@ -10,7 +10,7 @@ use crate::servers::Server;
 /// wrk (`-t2 -c100`) asks for random 64 KiB ranges of `/audio/bench` for `duration`: the request
 /// rate a server-bound client sees. Returns (requests/s, requests, socket errors and 4xx/5xx);
 /// bytes are not checked here (the `ranges` scenario does that).
-pub fn wrk_ranges(server: &Server, len: usize, duration: Duration) -> (f64, u64, u64) {
+pub(crate) fn wrk_ranges(server: &Server, len: usize, duration: Duration) -> (f64, u64, u64) {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("ranges.lua");
     std::fs::write(
@@ -31,7 +31,7 @@ pub fn wrk_ranges(server: &Server, len: usize, duration: Duration) -> (f64, u64,
 
 /// wrk (`-t2 -c100`) asks for `/healthz` for `duration`: the cheapest answer, what a request
 /// costs before any file is touched (nginx answers it with `return 200`).
-pub fn wrk_floor(server: &Server, duration: Duration) -> (f64, u64, u64) {
+pub(crate) fn wrk_floor(server: &Server, duration: Duration) -> (f64, u64, u64) {
     wrk(server, "/healthz", None, duration)
 }
 

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 
 /// Why a request was not answered with what it asked for.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(super) enum Error {
     /// No track, asset or route by that name.
     #[error("not found")]
     NotFound,

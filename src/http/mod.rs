@@ -129,7 +129,7 @@ const SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
 
 /// Largest request head (all header names and values) the server answers; nginx's default
 /// `large_client_header_buffers` allows 8 KiB per line.
-pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
+pub(crate) const MAX_REQUEST_HEAD: usize = 16 * 1024;
 
 /// The way every answer goes out, in one layer (each layer costs every request a boxed future and
 /// moves of the request and response; four layers cost 4,100 of the 62,000 instructions of a

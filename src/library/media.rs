@@ -24,7 +24,7 @@ const OVERRIDES: &[(&str, &str, &str)] = &[
 
 /// What the server knows about one audio format.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AudioFormat {
+pub(crate) struct AudioFormat {
     /// The `Content-Type` the track is served with.
     pub mime: Mime,
     /// A short human label (`"MP3"`, `"FLAC"`).
@@ -37,7 +37,7 @@ pub struct AudioFormat {
 ///
 /// Known formats come from [`OVERRIDES`]; any other extension that `mime_guess` maps to `audio/*`
 /// (AIFF, MIDI, ...) is accepted with that type, labelled by its upper-cased extension.
-pub fn audio_format(extension: &str) -> Option<AudioFormat> {
+pub(super) fn audio_format(extension: &str) -> Option<AudioFormat> {
     let ext = extension.to_ascii_lowercase();
     if let Some(rank) = OVERRIDES.iter().position(|(e, _, _)| *e == ext) {
         let (_, mime, label) = OVERRIDES[rank];

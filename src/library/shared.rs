@@ -101,12 +101,12 @@ impl SharedLibrary {
 
     /// Opens a track (by its [`Track::path`]) for reading; `NotFound` when it has gone or is no
     /// longer a regular file. May block: call it on a blocking thread.
-    pub fn open_track(&self, path: &Path) -> io::Result<Opened> {
+    pub(crate) fn open_track(&self, path: &Path) -> io::Result<Opened> {
         self.storage.open(path)
     }
 
     /// [`SharedLibrary::open_track`] if it needs no waiting on the storage; `None` otherwise.
-    pub fn open_track_cached(&self, path: &Path) -> Option<io::Result<Opened>> {
+    pub(crate) fn open_track_cached(&self, path: &Path) -> Option<io::Result<Opened>> {
         self.storage.open_cached(path)
     }
 

@@ -55,7 +55,7 @@ impl<T: Read + Seek + Send> SeekRead for T {}
 
 /// A track opened for one response.
 #[derive(Debug)]
-pub struct Opened {
+pub(crate) struct Opened {
     /// Its length in bytes, as of opening.
     pub len: u64,
     /// When it last changed, as of opening.
@@ -69,7 +69,7 @@ pub struct Opened {
 /// How an opened track's bytes can be read: what the byte pump needs to know (whether the kernel
 /// can send them from a file), never which storage they come from.
 #[derive(Debug)]
-pub enum Content {
+pub(crate) enum Content {
     /// A local file: sent with `sendfile(2)`, or read at any offset.
     Local(LocalFile),
     /// Bytes read range by range from elsewhere, as the listener takes them.
@@ -79,7 +79,7 @@ pub enum Content {
 /// A local file holding a track's bytes, with whatever keeps it valid while it is read (a cached
 /// copy's lease, which keeps it from being evicted).
 #[derive(Debug)]
-pub struct LocalFile {
+pub(crate) struct LocalFile {
     file: File,
     _keep: Option<Box<dyn fmt::Debug + Send + Sync>>,
 }
@@ -99,13 +99,13 @@ impl LocalFile {
     }
 
     /// The open file.
-    pub fn file(&self) -> &File {
+    pub(crate) fn file(&self) -> &File {
         &self.file
     }
 }
 
 /// Reads ranges of one opened track that has no local file.
-pub trait RangedRead: fmt::Debug + Send + Sync {
+pub(crate) trait RangedRead: fmt::Debug + Send + Sync {
     /// Starts reading `range`: ready once the storage has answered for it (an error if it cannot,
     /// or no longer has these bytes), then its pieces in order.
     fn read(&self, range: Range<u64>) -> Pin<Box<dyn Future<Output = io::Result<Chunks>> + Send>>;
@@ -113,7 +113,7 @@ pub trait RangedRead: fmt::Debug + Send + Sync {
 
 /// The pieces of one range as they arrive.
 #[derive(Debug)]
-pub struct Chunks(mpsc::Receiver<io::Result<Bytes>>);
+pub(crate) struct Chunks(mpsc::Receiver<io::Result<Bytes>>);
 
 impl Chunks {
     /// A channel whose sender feeds the pieces; it holds at most `queued` pieces ahead of the
@@ -124,7 +124,7 @@ impl Chunks {
     }
 
     /// The next piece; `None` once the sender is done.
-    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         self.0.poll_recv(cx)
     }
 }
@@ -144,7 +144,7 @@ impl Opened {
     /// request by a file's metadata (`NamedFile`): the local file itself (a second descriptor), or
     /// for bytes that have none, an empty in-memory file of that length and time (no data is
     /// ever read from it).
-    pub fn metadata_file(&self) -> io::Result<File> {
+    pub(crate) fn metadata_file(&self) -> io::Result<File> {
         match &self.content {
             Content::Local(local) => local.file.try_clone(),
             Content::Ranged(_) => {

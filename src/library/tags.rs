@@ -100,7 +100,7 @@ impl Image {
 /// else the first one. Reads tags only (no audio properties). `None` when there is none, when it is
 /// not an image of a known type, or when the file cannot be parsed.
 #[cfg(test)]
-pub fn embedded_cover(path: &Path) -> Option<Image> {
+pub(super) fn embedded_cover(path: &Path) -> Option<Image> {
     embedded_cover_from(BufReader::new(File::open(path).ok()?), path)
 }
 
@@ -135,7 +135,7 @@ fn front_cover(file: &TaggedFile) -> Option<&Picture> {
 
 /// The type of an image, recognised by its leading bytes. A tag's own MIME field is not trusted:
 /// serving what a tag calls `text/html` as such would let a file inject a page.
-pub fn image_type(data: &[u8]) -> Option<&'static str> {
+pub(super) fn image_type(data: &[u8]) -> Option<&'static str> {
     const SIGNATURES: &[(&[u8], &str)] = &[
         (b"\x89PNG\r\n\x1a\n", "image/png"),
         (b"\xff\xd8\xff", "image/jpeg"),

@@ -21,7 +21,7 @@ use tokio::task::AbortHandle;
 use super::SharedLibrary;
 
 /// How long the folder must be quiet before it is rescanned.
-pub const QUIET: Duration = Duration::from_millis(500);
+pub(super) const QUIET: Duration = Duration::from_millis(500);
 
 /// Changes to a folder's contents, and the folder itself going away.
 const MASK: WatchMask = WatchMask::CREATE
