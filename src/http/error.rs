@@ -11,7 +11,7 @@ pub enum Error {
     /// No track, asset or route by that name.
     #[error("not found")]
     NotFound,
-    /// The route exists but not for this method.
+    /// The route exists but not for this method (the edge adds `Allow` with the route's methods).
     #[error("method not allowed")]
     MethodNotAllowed,
     /// The request's headers are larger than the server accepts.
@@ -96,9 +96,6 @@ impl ResponseError for Error {
         }
         let mut res = HttpResponse::build(status);
         match self {
-            Self::MethodNotAllowed => {
-                res.insert_header((header::ALLOW, "GET, HEAD"));
-            }
             Self::Busy | Self::StorageStalled | Self::NotReady(_) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
             }
