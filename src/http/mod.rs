@@ -28,8 +28,9 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{middleware, web};
 
+use self::auth::Access;
 use self::body::EmptyStream;
-use self::error::Error;
+use self::error::{Error, Format};
 pub use self::pages::{FIRST_SCREEN_ROWS, PRELOAD_METADATA_UP_TO};
 pub use self::server::start;
 use self::table::{Entry, Methods, Serve};
@@ -37,10 +38,11 @@ pub use self::tls::{Tls, TlsError};
 use crate::metrics::Route as Metric;
 use crate::state::AppState;
 
-/// The route table: every route, in the order actix tries them. An entry is a route: its path,
-/// what answers it (a handler per method, or one service for everything under a prefix), and its
-/// `route` label in the metrics. A new route is one more entry: the `Allow` of a 405 and the
-/// metrics read it from here.
+/// The route table: every route, in the order actix tries them. An entry is the whole of a route:
+/// its path, what answers it (a handler per method, or one service for everything under a
+/// prefix), who may use it ([`Access`], read by the guard), how its errors are written
+/// ([`Format`]), and its `route` label in the metrics. A new route is one more entry: the guard,
+/// the error format, the `Allow` of a 405 and the metrics all read it from here.
 ///
 /// | route | what |
 /// |---|---|
@@ -63,6 +65,8 @@ static TABLE: &[Entry] = &[
     // First: the route most requests take, matched by its prefix.
     Entry {
         path: audio::PREFIX,
+        access: Access::Link,
+        errors: Format::Text,
         metric: Metric::streamed("/audio/{name}"),
         serve: Serve::Prefix {
             methods: &[Methods::GetHead],
@@ -71,6 +75,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/",
+        access: Access::Session,
+        errors: Format::Page,
         metric: Metric::new("/"),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(pages::index))],
@@ -79,6 +85,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/api/tracks",
+        access: Access::Session,
+        errors: Format::Text,
         metric: Metric::new(API),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(pages::tracks))],
@@ -87,6 +95,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/api/library",
+        access: Access::Session,
+        errors: Format::Text,
         metric: Metric::new(API),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(pages::library))],
@@ -95,6 +105,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/api/stats",
+        access: Access::Session,
+        errors: Format::Text,
         metric: Metric::new(API),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(events::latest))],
@@ -103,6 +115,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/api/link",
+        access: Access::Session,
+        errors: Format::Text,
         metric: Metric::new(API),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(auth::make_link))],
@@ -111,11 +125,15 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/api",
+        access: Access::Session,
+        errors: Format::Text,
         metric: Metric::new(API),
         serve: Serve::NotFound,
     },
     Entry {
         path: "/events",
+        access: Access::Session,
+        errors: Format::Text,
         metric: Metric::new("/events"),
         serve: Serve::Resource {
             handlers: &[(Methods::Get, |route| route.to(events::subscribe))],
@@ -124,6 +142,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/static/{file}",
+        access: Access::Open,
+        errors: Format::Text,
         metric: Metric::new("/static/{file}"),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(assets::serve))],
@@ -132,6 +152,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: art::ROUTE,
+        access: Access::Session,
+        errors: Format::Text,
         metric: Metric::new("/art/{name}"),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(art::serve))],
@@ -140,6 +162,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/metrics",
+        access: Access::Bearer,
+        errors: Format::Text,
         metric: Metric::new("/metrics"),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(metrics::serve))],
@@ -148,6 +172,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/healthz",
+        access: Access::Open,
+        errors: Format::Text,
         metric: Metric::new("/healthz"),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(health::healthz))],
@@ -156,6 +182,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/readyz",
+        access: Access::Open,
+        errors: Format::Text,
         metric: Metric::new("/readyz"),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(health::readyz))],
@@ -164,6 +192,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/login",
+        access: Access::Open,
+        errors: Format::Text,
         metric: Metric::new("/login"),
         serve: Serve::Resource {
             handlers: &[
@@ -175,6 +205,8 @@ static TABLE: &[Entry] = &[
     },
     Entry {
         path: "/logout",
+        access: Access::Session,
+        errors: Format::Text,
         metric: Metric::new("/logout"),
         serve: Serve::Resource {
             handlers: &[(Methods::Post, |route| route.to(auth::logout))],
@@ -184,6 +216,8 @@ static TABLE: &[Entry] = &[
     // Last: every path no entry above matched.
     Entry {
         path: "",
+        access: Access::Session,
+        errors: Format::Text,
         metric: Metric::new("other"),
         serve: Serve::NotFound,
     },
@@ -267,7 +301,7 @@ async fn edge(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let (place, route) = table::find(req.path());
     let mut res = if head_size(&req) > MAX_REQUEST_HEAD {
-        req.error_response(Error::HeadTooLarge)
+        req.into_response(route.refuse(&Error::HeadTooLarge))
     } else if req.method() == Method::HEAD {
         without_body(next.call(req).await?)
     } else {

@@ -1,20 +1,25 @@
-//! What an entry of the route table declares (its path, what the metrics call it, what answers
-//! it), how a request finds its entry, and how an entry becomes an actix service. The table
-//! itself is [`super::TABLE`].
+//! What an entry of the route table declares (its path, who may use it, how its errors read, what
+//! the metrics call it, what answers it), how a request finds its entry, and how an entry becomes
+//! an actix service. The table itself is [`super::TABLE`].
 
 use std::future::ready;
 
-use actix_web::{HttpResponse, ResponseError as _, Route, Scope, guard, middleware, web};
+use actix_web::{HttpResponse, Route, Scope, guard, middleware, web};
 
-use super::error::Error;
+use super::auth::Access;
+use super::error::{Error, Format};
 use crate::metrics;
 
-/// One route: a path, its metrics label, and what answers it.
+/// One route: a path, who may use it, how its errors read, its metrics label, and what answers it.
 #[derive(Debug)]
 pub(super) struct Entry {
     /// A resource's actix pattern (`/static/{file}`), or a prefix (`/audio`: that path and every
     /// path under it) for [`Serve::Prefix`] and [`Serve::NotFound`].
     pub(super) path: &'static str,
+    /// Who may use it.
+    pub(super) access: Access,
+    /// How its errors are written.
+    pub(super) errors: Format,
     /// How the metrics count it (its `route` label).
     pub(super) metric: metrics::Route,
     /// What answers it.
@@ -88,7 +93,7 @@ impl Entry {
     /// when it is the prefix or lies under it.
     ///
     /// A path that only starts like a pattern (`/static/a/b`) is that entry's here, though actix
-    /// answers it 404 from the table's last entry: it gets this entry's label.
+    /// answers it 404 from the table's last entry: it gets this entry's access and label.
     fn matches(&self, path: &str) -> bool {
         match self.serve {
             Serve::Prefix { .. } | Serve::NotFound => {
@@ -116,9 +121,9 @@ impl Entry {
         Some(names.join(", "))
     }
 
-    /// The answer to `err`.
-    fn refuse(&self, err: &Error) -> HttpResponse {
-        err.error_response()
+    /// The answer to `err` in this entry's error format.
+    pub(super) fn refuse(&self, err: &Error) -> HttpResponse {
+        err.answer(self.errors)
     }
 
     /// Adds this entry's service to `scope`.
@@ -202,6 +207,32 @@ mod tests {
             ("/apix", "other"),
         ] {
             assert_eq!(find(path).1.metric.label(), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn paths_get_their_routes_access_and_error_format() {
+        for (path, access, errors) in [
+            ("/", Access::Session, Format::Page),
+            ("//", Access::Session, Format::Text),
+            ("/audio/a%20b", Access::Link, Format::Text),
+            ("/audio", Access::Link, Format::Text),
+            ("/api/stats", Access::Session, Format::Text),
+            ("/api", Access::Session, Format::Text),
+            ("/api/x/y", Access::Session, Format::Text),
+            ("/static/app.css", Access::Open, Format::Text),
+            ("/static/a/b", Access::Open, Format::Text),
+            ("/static", Access::Session, Format::Text),
+            ("/login", Access::Open, Format::Text),
+            ("/login/x", Access::Session, Format::Text),
+            ("/healthz", Access::Open, Format::Text),
+            ("/readyz", Access::Open, Format::Text),
+            ("/metrics", Access::Bearer, Format::Text),
+            ("/logout", Access::Session, Format::Text),
+            ("/nothing", Access::Session, Format::Text),
+        ] {
+            let (_, entry) = find(path);
+            assert_eq!((entry.access, entry.errors), (access, errors), "{path}");
         }
     }
 }
