@@ -1,5 +1,5 @@
 //! The HTTP layer's error type: every way a request can fail, mapped to exactly one status, and
-//! written in the [`Format`] its route declares.
+//! written in the [`Format`] its route declares (plain text, or JSON for `/api/`).
 
 use std::io;
 
@@ -18,6 +18,8 @@ pub(super) enum Format {
     /// A page: plain text like [`Format::Text`], but a page load refused for want of a session
     /// goes to the login page and comes back after (see `auth::guard`).
     Page,
+    /// JSON for the page's scripts: `{"error": "<message>"}`, with the same status.
+    Json,
 }
 
 /// Why a request was not answered with what it asked for.
@@ -50,6 +52,9 @@ pub enum Error {
     /// A share link's lifetime out of range.
     #[error("a link's lifetime is 60 seconds to 30 days")]
     BadLifetime,
+    /// A query string that does not read as the route's parameters.
+    #[error("{0}")]
+    Query(#[from] actix_web::error::QueryPayloadError),
     /// The configured cap on concurrent streams or viewers is reached.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
@@ -94,8 +99,9 @@ impl Error {
         self.render(format)
     }
 
-    /// The answer to this error in `format`, not logged.
-    fn render(&self, format: Format) -> HttpResponse {
+    /// The answer to this error in `format`, not logged: for an error [`Error::answer`] has
+    /// already written once (a handler's, written again in its route's format).
+    pub(super) fn render(&self, format: Format) -> HttpResponse {
         let status = self.status_code();
         let mut res = HttpResponse::build(status);
         match self {
@@ -128,6 +134,9 @@ impl Error {
             Format::Text | Format::Page => res
                 .content_type("text/plain; charset=utf-8")
                 .body(message + "\n"),
+            Format::Json => res
+                .content_type("application/json")
+                .body(serde_json::json!({ "error": message }).to_string()),
         }
     }
 }
@@ -144,7 +153,7 @@ impl ResponseError for Error {
             Self::MetricsToken | Self::LoginRequired => StatusCode::UNAUTHORIZED,
             Self::Link(_) | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::BadLifetime => StatusCode::BAD_REQUEST,
+            Self::BadLifetime | Self::Query(_) => StatusCode::BAD_REQUEST,
             Self::Io(_) | Self::Template(_) | Self::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -60,7 +60,7 @@ use crate::state::AppState;
 /// | `GET`, `POST /login`, `POST /logout` | signing in and out (with `--users`) |
 ///
 /// `GET` routes also answer `HEAD` (except `/events`); other methods get 405 with `Allow` naming
-/// the route's methods, unknown paths 404.
+/// the route's methods, unknown paths 404 (in JSON under `/api`).
 static TABLE: &[Entry] = &[
     // First: the route most requests take, matched by its prefix.
     Entry {
@@ -86,7 +86,7 @@ static TABLE: &[Entry] = &[
     Entry {
         path: "/api/tracks",
         access: Access::Session,
-        errors: Format::Text,
+        errors: Format::Json,
         metric: Metric::new(API),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(pages::tracks))],
@@ -96,7 +96,7 @@ static TABLE: &[Entry] = &[
     Entry {
         path: "/api/library",
         access: Access::Session,
-        errors: Format::Text,
+        errors: Format::Json,
         metric: Metric::new(API),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(pages::library))],
@@ -106,7 +106,7 @@ static TABLE: &[Entry] = &[
     Entry {
         path: "/api/stats",
         access: Access::Session,
-        errors: Format::Text,
+        errors: Format::Json,
         metric: Metric::new(API),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(events::latest))],
@@ -116,7 +116,7 @@ static TABLE: &[Entry] = &[
     Entry {
         path: "/api/link",
         access: Access::Session,
-        errors: Format::Text,
+        errors: Format::Json,
         metric: Metric::new(API),
         serve: Serve::Resource {
             handlers: &[(Methods::GetHead, |route| route.to(auth::make_link))],
@@ -126,7 +126,7 @@ static TABLE: &[Entry] = &[
     Entry {
         path: "/api",
         access: Access::Session,
-        errors: Format::Text,
+        errors: Format::Json,
         metric: Metric::new(API),
         serve: Serve::NotFound,
     },
@@ -252,7 +252,12 @@ pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                 middleware::from_fn(access_log::note_length),
             ))
             .wrap(middleware::Condition::new(log, access_log::logger()));
-        cfg.app_data(web::Data::from(state)).service(all);
+        // A query string that does not parse is the request's error, written in its route's
+        // format like any other.
+        let queries = web::QueryConfig::default().error_handler(|err, _| Error::Query(err).into());
+        cfg.app_data(web::Data::from(state))
+            .app_data(queries)
+            .service(all);
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::future::ready;
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{HttpResponse, Route, Scope, guard, middleware, web};
 
 use super::auth::Access;
@@ -141,7 +143,7 @@ impl Entry {
                 let refused = move || ready(self.refuse(&Error::MethodNotAllowed));
                 let mut resource = web::resource(self.path).default_service(web::to(refused));
                 for (methods, handler) in handlers {
-                    resource = resource.route(handler(methods.route()));
+                    resource = resource.route(self.in_format(handler(methods.route())));
                 }
                 if compressed {
                     scope.service(resource.wrap(middleware::Compress::default()))
@@ -151,6 +153,32 @@ impl Entry {
             }
         }
     }
+
+    /// A handler's route whose errors are written in this entry's format (actix writes them with
+    /// [`actix_web::ResponseError::error_response`], in plain text).
+    fn in_format(&self, route: Route) -> Route {
+        match self.errors {
+            Format::Text | Format::Page => route,
+            Format::Json => route.wrap(middleware::from_fn(as_json)),
+        }
+    }
+}
+
+/// Writes a handler's error again as JSON, before any layer (compression) has taken its body.
+async fn as_json(
+    req: ServiceRequest,
+    next: middleware::Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let answer = res
+        .response()
+        .error()
+        .and_then(|err| err.as_error::<Error>())
+        .map(|err| err.render(Format::Json));
+    Ok(match answer {
+        Some(answer) => res.into_response(answer),
+        None => res,
+    })
 }
 
 /// The entry of [`super::TABLE`] a request for `path` belongs to, and its place there: the first
@@ -217,9 +245,9 @@ mod tests {
             ("//", Access::Session, Format::Text),
             ("/audio/a%20b", Access::Link, Format::Text),
             ("/audio", Access::Link, Format::Text),
-            ("/api/stats", Access::Session, Format::Text),
-            ("/api", Access::Session, Format::Text),
-            ("/api/x/y", Access::Session, Format::Text),
+            ("/api/stats", Access::Session, Format::Json),
+            ("/api", Access::Session, Format::Json),
+            ("/api/x/y", Access::Session, Format::Json),
             ("/static/app.css", Access::Open, Format::Text),
             ("/static/a/b", Access::Open, Format::Text),
             ("/static", Access::Session, Format::Text),
