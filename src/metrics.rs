@@ -12,9 +12,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{
-    DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric as _, LabelValueEncoder,
-};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric as _};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
@@ -27,80 +25,67 @@ use crate::stats::{Counters, Snapshot};
 /// The `Content-Type` of the text format [`Metrics::encode`] writes.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// What a request asked for, as the `route` label names it: the route table's patterns, so the
-/// label never grows with the library or with what clients make up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Route {
-    /// `/`
-    Index,
-    /// `/audio/{name}`
-    Audio,
-    /// `/art/{name}`
-    Art,
-    /// `/events`
-    Events,
-    /// `/api/stats`, `/api/tracks` and `/api/library`
-    Api,
-    /// `/static/{file}`
-    Static,
-    /// `/metrics`
-    Metrics,
-    /// `/healthz`
-    Health,
-    /// `/readyz`
-    Ready,
-    /// Anything else (answered 404).
-    Other,
+/// A route as the metrics count it, declared with it in the route table: its `route` label (the
+/// route table's pattern, so the label never grows with the library or with what clients make
+/// up), and who counts its bodies' bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Route {
+    /// The `route` label.
+    label: &'static str,
+    /// Whether the byte pump counts its bodies' bytes (see [`Route::streamed`]).
+    streamed: bool,
+}
+
+impl Route {
+    /// A route whose bodies' bytes are counted as they are sent.
+    pub(crate) const fn new(label: &'static str) -> Self {
+        Self {
+            label,
+            streamed: false,
+        }
+    }
+
+    /// A route whose bodies are the streams' (audio): their bytes are the streams' own count,
+    /// taken by the byte pump as the sockets take them.
+    pub(crate) const fn streamed(label: &'static str) -> Self {
+        Self {
+            label,
+            streamed: true,
+        }
+    }
+
+    /// Its `route` label.
+    pub(crate) fn label(self) -> &'static str {
+        self.label
+    }
+
+    /// Whether its bodies' bytes are the streams' own count (see [`Route::streamed`]).
+    pub(crate) fn is_streamed(self) -> bool {
+        self.streamed
+    }
 }
 
 /// The statuses most answers have (see [`Metrics::record`]).
 const COMMON_STATUSES: [u16; 4] = [200, 206, 304, 404];
 
-impl Route {
-    /// Where the route is in [`Route::ALL`].
-    fn index(self) -> usize {
-        self as usize
-    }
-
-    const ALL: [Self; 10] = [
-        Self::Index,
-        Self::Audio,
-        Self::Art,
-        Self::Events,
-        Self::Api,
-        Self::Static,
-        Self::Metrics,
-        Self::Health,
-        Self::Ready,
-        Self::Other,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Index => "/",
-            Self::Audio => "/audio/{name}",
-            Self::Art => "/art/{name}",
-            Self::Events => "/events",
-            Self::Api => "/api",
-            Self::Static => "/static/{file}",
-            Self::Metrics => "/metrics",
-            Self::Health => "/healthz",
-            Self::Ready => "/readyz",
-            Self::Other => "other",
-        }
-    }
-}
-
-impl EncodeLabelValue for Route {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), fmt::Error> {
-        fmt::Write::write_str(encoder, self.label())
-    }
-}
-
+/// The labels of `http_requests_total`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RequestLabels {
-    route: Route,
+    route: &'static str,
     status: u16,
+}
+
+/// The counters of one declared route (see [`Metrics::declare`]).
+#[derive(Debug)]
+struct Slot {
+    /// The route, as declared.
+    route: Route,
+    /// Its counters of `requests` for the statuses most answers have (like [`COMMON_STATUSES`]):
+    /// kept once created, so that counting them takes no lock.
+    common: [OnceLock<Counter>; COMMON_STATUSES.len()],
+    /// Bytes of its response bodies (a streamed route's are counted by the byte pump instead, as
+    /// the socket takes them).
+    body_bytes: AtomicU64,
 }
 
 /// The server's metrics.
@@ -108,13 +93,8 @@ struct RequestLabels {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
-    /// The counters of `requests` for the statuses most answers have, by route (indexed like
-    /// [`Route::ALL`]) and status (like [`COMMON_STATUSES`]): kept once created, so that counting
-    /// them takes no lock.
-    common: [[OnceLock<Counter>; COMMON_STATUSES.len()]; Route::ALL.len()],
-    /// Bytes of response bodies by route (indexed like [`Route::ALL`]); audio bodies are counted
-    /// by the byte pump instead, as the socket takes them.
-    body_bytes: Arc<[AtomicU64; Route::ALL.len()]>,
+    /// The routes answers are counted by, in the route table's order ([`Metrics::declare`]).
+    routes: Arc<OnceLock<Box<[Slot]>>>,
 }
 
 impl Metrics {
@@ -141,29 +121,60 @@ impl Metrics {
             "HTTP requests answered, by route and status",
             requests.clone(),
         );
-        let body_bytes = Arc::new(std::array::from_fn(|_| AtomicU64::new(0)));
+        let routes = Arc::new(OnceLock::new());
         ours.register_collector(Box::new(Live {
             counters,
             stats,
             library,
             cache,
-            body_bytes: Arc::clone(&body_bytes),
+            routes: Arc::clone(&routes),
         }));
         Self {
             registry,
             requests,
-            common: Default::default(),
-            body_bytes,
+            routes,
         }
     }
 
-    /// Counts one answered request.
-    pub fn record(&self, route: Route, status: u16) {
-        let labels = RequestLabels { route, status };
+    /// Declares the routes answers are counted by: the route table's, entry by entry, so that
+    /// [`Metrics::record`] and [`Metrics::add_body_bytes`] name a route by its place there.
+    /// Entries may share a label (they share its counts). The first declaration stands: every
+    /// worker's app is built from the same table.
+    pub(crate) fn declare(&self, routes: &[Route]) {
+        let slots = self.routes.get_or_init(|| {
+            routes
+                .iter()
+                .map(|&route| Slot {
+                    route,
+                    common: Default::default(),
+                    body_bytes: AtomicU64::new(0),
+                })
+                .collect()
+        });
+        debug_assert!(
+            slots.iter().map(|s| s.route).eq(routes.iter().copied()),
+            "one route table"
+        );
+    }
+
+    /// The declared route at `place` (a place the route table never declared is a bug: it
+    /// panics).
+    fn slot(&self, place: usize) -> &Slot {
+        let declared = self.routes.get().map_or(&[][..], |slots| slots);
+        &declared[place]
+    }
+
+    /// Counts one answered request for the declared route at `place`.
+    pub(crate) fn record(&self, place: usize, status: u16) {
+        let slot = self.slot(place);
+        let labels = RequestLabels {
+            route: slot.route.label(),
+            status,
+        };
         let Some(common) = COMMON_STATUSES
             .iter()
             .position(|s| *s == status)
-            .map(|s| &self.common[route.index()][s])
+            .map(|s| &slot.common[s])
         else {
             self.requests.get_or_create(&labels).inc();
             return;
@@ -173,9 +184,11 @@ impl Metrics {
             .inc();
     }
 
-    /// Adds bytes of a response body sent for `route`.
-    pub fn add_body_bytes(&self, route: Route, bytes: u64) {
-        self.body_bytes[route.index()].fetch_add(bytes, Ordering::Relaxed);
+    /// Adds bytes of a response body sent for the declared route at `place`.
+    pub(crate) fn add_body_bytes(&self, place: usize, bytes: u64) {
+        self.slot(place)
+            .body_bytes
+            .fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Every metric, in Prometheus' text format ([`CONTENT_TYPE`]).
@@ -194,7 +207,7 @@ struct Live {
     stats: watch::Receiver<Snapshot>,
     library: Arc<SharedLibrary>,
     cache: Option<Arc<Cache>>,
-    body_bytes: Arc<[AtomicU64; Route::ALL.len()]>,
+    routes: Arc<OnceLock<Box<[Slot]>>>,
 }
 
 impl Collector for Live {
@@ -210,13 +223,25 @@ impl Collector for Live {
             None,
             prometheus_client::metrics::MetricType::Counter,
         )?;
-        for (i, route) in Route::ALL.iter().enumerate() {
-            let bytes = match route {
-                Route::Audio => c.bytes_served(),
-                _ => self.body_bytes[i].load(Ordering::Relaxed),
-            };
-            let labels = [("route", route.label())];
-            ConstCounter::new(bytes).encode(family.encode_family(&labels)?)?;
+        let slots = self.routes.get().map_or(&[][..], |slots| slots);
+        // One sample per label, at its first route's place, summing the routes that share it.
+        for (i, first) in slots.iter().enumerate() {
+            let label = first.route.label();
+            if slots[..i].iter().any(|s| s.route.label() == label) {
+                continue;
+            }
+            let bytes: u64 = slots[i..]
+                .iter()
+                .filter(|s| s.route.label() == label)
+                .map(|s| {
+                    if s.route.is_streamed() {
+                        c.bytes_served()
+                    } else {
+                        s.body_bytes.load(Ordering::Relaxed)
+                    }
+                })
+                .sum();
+            ConstCounter::new(bytes).encode(family.encode_family(&[("route", label)])?)?;
         }
 
         let counters: [(&str, &str, u64); 3] = [
@@ -375,9 +400,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_route_indexes_its_own_place() {
-        for (i, route) in Route::ALL.iter().enumerate() {
-            assert_eq!(route.index(), i, "{route:?}");
+    fn routes_sharing_a_label_share_its_counts_and_a_second_declaration_keeps_them() {
+        let folder = tempfile::tempdir().unwrap();
+        let metrics = Metrics::new(
+            Arc::new(Counters::default()),
+            watch::channel(Snapshot::default()).1,
+            Arc::new(SharedLibrary::open(folder.path()).unwrap()),
+            None,
+        );
+        let routes = [
+            Route::streamed("/s"),
+            Route::new("/a"),
+            Route::new("/b"),
+            Route::new("/a"),
+        ];
+        metrics.declare(&routes);
+        metrics.record(1, 200);
+        metrics.record(3, 200);
+        metrics.record(3, 500);
+        metrics.record(2, 404);
+        metrics.add_body_bytes(1, 10);
+        // Another worker's app, built from the same table.
+        metrics.declare(&routes);
+        metrics.record(0, 206);
+        metrics.add_body_bytes(3, 5);
+
+        let text = metrics.encode();
+        for line in [
+            r#"audio_streamer_http_requests_total{route="/a",status="200"} 2"#,
+            r#"audio_streamer_http_requests_total{route="/a",status="500"} 1"#,
+            r#"audio_streamer_http_requests_total{route="/b",status="404"} 1"#,
+            r#"audio_streamer_http_requests_total{route="/s",status="206"} 1"#,
+            r#"audio_streamer_http_response_body_bytes_total{route="/s"} 0"#,
+            r#"audio_streamer_http_response_body_bytes_total{route="/a"} 15"#,
+            r#"audio_streamer_http_response_body_bytes_total{route="/b"} 0"#,
+        ] {
+            assert_eq!(
+                text.lines().filter(|l| *l == line).count(),
+                1,
+                "{line} in\n{text}"
+            );
         }
+        assert_eq!(text.matches("_body_bytes_total{").count(), 3, "{text}");
     }
 }

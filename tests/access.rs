@@ -395,6 +395,77 @@ async fn a_signed_link_opens_its_track_alone_until_it_expires() {
 }
 
 #[tokio::test]
+async fn errors_under_api_are_json_with_their_status_and_others_stay_plain_text() {
+    let (fixture, _) = fixture();
+    let server = guarded(&fixture).await;
+    let client = browser();
+    async fn error_of(res: reqwest::Response) -> (StatusCode, String) {
+        let status = res.status();
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/json",
+            "{status}"
+        );
+        let json: serde_json::Value = res.json().await.unwrap();
+        let error = json["error"].as_str().unwrap_or_else(|| panic!("{json}"));
+        (status, error.to_owned())
+    }
+
+    // Signed out: the guard's 401, with its challenge, in JSON.
+    let res = client.get(server.url("/api/stats")).send().await.unwrap();
+    assert!(res.headers().contains_key("www-authenticate"));
+    assert_eq!(
+        error_of(res).await,
+        (StatusCode::UNAUTHORIZED, "sign in at /login first".into())
+    );
+
+    sign_in(&client, &server, "alice", PASSWORD).await;
+    for (path, want) in [
+        (
+            "/api/link?track=one&lifetime=59",
+            (
+                StatusCode::BAD_REQUEST,
+                "a link's lifetime is 60 seconds to 30 days",
+            ),
+        ),
+        (
+            "/api/link?track=nope&lifetime=3600",
+            (StatusCode::NOT_FOUND, "not found"),
+        ),
+        ("/api/nothing", (StatusCode::NOT_FOUND, "not found")),
+        ("/api/", (StatusCode::NOT_FOUND, "not found")),
+    ] {
+        let res = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(error_of(res).await, (want.0, want.1.to_owned()), "{path}");
+    }
+    // A query that does not parse, and a method the route does not answer.
+    let res = client
+        .get(server.url("/api/link?track=one&lifetime=-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(res).await,
+        (
+            StatusCode::BAD_REQUEST,
+            "Query deserialize error: invalid digit found in string".into()
+        )
+    );
+    let res = client.post(server.url("/api/stats")).send().await.unwrap();
+    assert_eq!(res.headers()["allow"], "GET, HEAD");
+    assert_eq!(
+        error_of(res).await,
+        (StatusCode::METHOD_NOT_ALLOWED, "method not allowed".into())
+    );
+
+    // Elsewhere, errors are plain text as they always were.
+    let res = client.get(server.url("/nothing")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(res.text().await.unwrap(), "not found\n");
+}
+
+#[tokio::test]
 async fn replicas_sharing_the_secret_and_the_session_key_serve_each_others_links_and_sessions() {
     let (fixture, one) = fixture();
     let key = fixture.root().join("session.key");

@@ -107,6 +107,62 @@ async fn requests_are_counted_by_route_and_status_and_bodies_by_their_bytes() {
 }
 
 #[tokio::test]
+async fn each_route_is_counted_under_the_label_its_entry_declares() {
+    let fixture = Fixture::new();
+    fixture.wav("one.wav", 0.05);
+    let server = TestServer::start(&fixture.config()).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let want = [
+        ("/", "/", 200),
+        ("/audio/one", "/audio/{name}", 200),
+        ("/art/one", "/art/{name}", 404),
+        ("/events", "/events", 200),
+        ("/api/tracks", "/api", 200),
+        ("/api/library", "/api", 200),
+        ("/api/stats", "/api", 200),
+        ("/api/link?track=one&lifetime=600", "/api", 404),
+        ("/api/nothing", "/api", 404),
+        ("/static/app.css", "/static/{file}", 200),
+        ("/metrics", "/metrics", 200),
+        ("/healthz", "/healthz", 200),
+        ("/readyz", "/readyz", 200),
+        ("/login", "/login", 303),
+        ("/logout", "/logout", 405),
+        ("/no/such/page", "other", 404),
+    ];
+    let mut counts = HashMap::<(&str, u16), f64>::new();
+    for (path, label, status) in want {
+        let res = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), status, "{path}");
+        // The event stream never ends: its answer is counted once its head is out.
+        drop(res);
+        *counts.entry((label, status)).or_default() += 1.0;
+    }
+
+    let text = server.state.metrics.encode();
+    let m = samples(&text);
+    for ((label, status), count) in counts {
+        let key =
+            format!("audio_streamer_http_requests_total{{route=\"{label}\",status=\"{status}\"}}");
+        assert_eq!(m.get(&key), Some(&count), "{key} in\n{text}");
+    }
+    // One body-bytes sample per label, each route's under its own.
+    let mut labels: Vec<&str> = m
+        .keys()
+        .filter_map(|k| k.strip_prefix("audio_streamer_http_response_body_bytes_total{route=\""))
+        .map(|k| k.trim_end_matches("\"}"))
+        .collect();
+    labels.sort_unstable();
+    let mut declared: Vec<&str> = want.iter().map(|(_, label, _)| *label).collect();
+    declared.sort_unstable();
+    declared.dedup();
+    assert_eq!(labels, declared);
+}
+
+#[tokio::test]
 async fn with_a_token_only_a_scraper_presenting_it_is_answered() {
     let fixture = Fixture::new();
     fixture.wav("one.wav", 0.05);

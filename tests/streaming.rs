@@ -1,5 +1,6 @@
-//! `/audio/<name>` in-process: empty files, formats, names, duplicates, methods, compression and
-//! files that come and go. Ranges and preconditions are in `ranges.rs`.
+//! `/audio/<name>` in-process: empty files, formats, names, duplicates, methods (and the `Allow`
+//! of every route's 405), compression and files that come and go. Ranges and preconditions are in
+//! `ranges.rs`.
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::test::{self, TestRequest};
@@ -174,6 +175,47 @@ async fn unknown_tracks_are_404_and_other_methods_are_405_with_allow() {
                 "{method} {uri}"
             );
             assert_eq!(res.headers().get(header::ALLOW).unwrap(), "GET, HEAD");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_405_names_the_methods_its_route_answers() {
+    let fixture = Fixture::new();
+    fixture.wav("track.wav", 0.01);
+    let (app, _) = testkit::app(&fixture.config()).await;
+    for (uri, methods, allow) in [
+        (
+            "/logout",
+            &[Method::GET, Method::HEAD, Method::PUT][..],
+            "POST",
+        ),
+        ("/login", &[Method::PUT, Method::DELETE], "GET, HEAD, POST"),
+        ("/events", &[Method::HEAD, Method::POST], "GET"),
+        ("/audio/track", &[Method::POST, Method::PUT], "GET, HEAD"),
+        ("/art/track", &[Method::POST], "GET, HEAD"),
+        ("/api/stats", &[Method::POST], "GET, HEAD"),
+        ("/api/link", &[Method::POST], "GET, HEAD"),
+        ("/metrics", &[Method::POST], "GET, HEAD"),
+        ("/healthz", &[Method::POST], "GET, HEAD"),
+        ("/readyz", &[Method::DELETE], "GET, HEAD"),
+    ] {
+        for method in methods {
+            let req = TestRequest::default()
+                .method(method.clone())
+                .uri(uri)
+                .to_request();
+            let res = test::call_service(&app, req).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {uri}"
+            );
+            assert_eq!(
+                res.headers().get(header::ALLOW).unwrap(),
+                allow,
+                "{method} {uri}"
+            );
         }
     }
 }

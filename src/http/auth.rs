@@ -1,7 +1,7 @@
-//! Access control over HTTP, when the server runs with `--users`: the login page (`GET`/`POST
-//! /login`), `POST /logout`, the session cookie (encrypted, `HttpOnly`, `SameSite=Strict`,
-//! `Secure` under TLS), and the guard in front of every route but the login page, `/static/`,
-//! `/healthz` and `/readyz`.
+//! Access control over HTTP: who may use each route ([`Access`], declared with it in the route
+//! table), and, when the server runs with `--users`, the login page (`GET`/`POST /login`),
+//! `POST /logout` and the session cookie (encrypted, `HttpOnly`, `SameSite=Strict`, `Secure`
+//! under TLS), checked by the guard in front of every route.
 //!
 //! Signed stream links (`/audio/<name>?expires=…&signature=…`, with `--link-secret`) are checked
 //! by the guard whether or not access control is on, and open that track without a session;
@@ -21,9 +21,29 @@ use askama::Template;
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde::Deserialize;
 
-use super::error::Error;
+use super::error::{Error, Format};
 use crate::auth::{LinkError, SignedLink};
 use crate::state::AppState;
+
+/// Who may use a route, declared with it in the route table and read by [`guard`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Access {
+    /// Anyone: the login page, the page's assets, and the probes of load balancers.
+    Open,
+    /// A signed-in user, when access control (`--users`) is on; anyone otherwise.
+    Session,
+    /// A signed link (`?expires=…&signature=…`, with `--link-secret`) to the track the rest of the
+    /// path names, checked whether or not access control is on; without one, as
+    /// [`Access::Session`].
+    Link,
+    /// The metrics token (`Authorization: Bearer`, checked by the route itself) when
+    /// `--metrics-token` is set; else as [`Access::Session`].
+    Bearer,
+    /// Credentials the route checks itself, in its own scheme (a Subsonic `/rest/` scope's): the
+    /// guard lets every request through.
+    #[expect(dead_code, reason = "for a scope with its own credentials (issue 24)")]
+    Own,
+}
 
 /// How long a sign-in lasts.
 const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -80,8 +100,9 @@ struct LinkQuery {
     signature: Option<String>,
 }
 
-/// Lets a request through when access control allows it: a valid signed link, an open path, or a
-/// signed-in user. Otherwise a page load is sent to the login page and anything else gets 401.
+/// Lets a request through when its route's [`Access`] allows it: a valid signed link, an open
+/// route, or a signed-in user. Otherwise a page load is sent to the login page and anything else
+/// gets 401, in the route's error format.
 pub(super) async fn guard(
     req: ServiceRequest,
     next: middleware::Next<impl MessageBody + 'static>,
@@ -89,8 +110,9 @@ pub(super) async fn guard(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         unreachable!("the route table always registers AppState");
     };
-    let path = req.path();
-    if let (Some(raw), Some(signer)) = (path.strip_prefix("/audio/"), &state.links)
+    let (_, route) = super::table::find(req.path());
+    if let (Access::Link, Some(raw), Some(signer)) =
+        (route.access, route.rest(req.path()), &state.links)
         && let Ok(web::Query(LinkQuery {
             expires: Some(expires),
             signature: Some(signature),
@@ -107,18 +129,20 @@ pub(super) async fn guard(
         };
         return match checked {
             Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
-            Err(err) => Ok(req.error_response(Error::Link(err))),
+            Err(err) => Ok(req.into_response(route.refuse(&Error::Link(err)))),
         };
     }
     let open = state.access.is_none()
-        || matches!(path, "/login" | "/healthz" | "/readyz")
-        || path.starts_with("/static/")
-        || (path == "/metrics" && state.metrics_token.is_some());
+        || match route.access {
+            Access::Open | Access::Own => true,
+            Access::Bearer => state.metrics_token.is_some(),
+            Access::Session | Access::Link => false,
+        };
     if open || signed_in(&state, &req.get_session()).is_some() {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     // A person opening the page goes to the login page and comes back after.
-    if req.method() == Method::GET && path == "/" {
+    if route.errors == Format::Page && req.method() == Method::GET {
         let next = req
             .uri()
             .path_and_query()
@@ -133,7 +157,7 @@ pub(super) async fn guard(
             .finish();
         return Ok(req.into_response(res));
     }
-    Ok(req.error_response(Error::LoginRequired))
+    Ok(req.into_response(route.refuse(&Error::LoginRequired)))
 }
 
 #[derive(Template)]

@@ -1,9 +1,26 @@
-//! The HTTP layer's error type: every way a request can fail, mapped to exactly one status.
+//! The HTTP layer's error type: every way a request can fail, mapped to exactly one status, and
+//! written in the [`Format`] its route declares (plain text, or JSON for `/api/`).
 
 use std::io;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
+
+/// How a route writes its errors, declared with it in the route table.
+///
+/// A Subsonic `/rest/` scope adds a variant here: its answer is 200, whatever the error, with the
+/// error's code in its envelope. [`Error::render`] matches on the format with no `_` arm, so that
+/// variant cannot compile until its answer is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Format {
+    /// Plain text: the message and a newline.
+    Text,
+    /// A page: plain text like [`Format::Text`], but a page load refused for want of a session
+    /// goes to the login page and comes back after (see `auth::guard`).
+    Page,
+    /// JSON for the page's scripts: `{"error": "<message>"}`, with the same status.
+    Json,
+}
 
 /// Why a request was not answered with what it asked for.
 #[derive(Debug, thiserror::Error)]
@@ -11,7 +28,7 @@ pub(super) enum Error {
     /// No track, asset or route by that name.
     #[error("not found")]
     NotFound,
-    /// The route exists but not for this method.
+    /// The route exists but not for this method (the edge adds `Allow` with the route's methods).
     #[error("method not allowed")]
     MethodNotAllowed,
     /// The request's headers are larger than the server accepts.
@@ -35,6 +52,9 @@ pub(super) enum Error {
     /// A share link's lifetime out of range.
     #[error("a link's lifetime is 60 seconds to 30 days")]
     BadLifetime,
+    /// A query string that does not read as the route's parameters.
+    #[error("{0}")]
+    Query(#[from] actix_web::error::QueryPayloadError),
     /// The configured cap on concurrent streams or viewers is reached.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
@@ -66,39 +86,25 @@ impl Error {
             _ => Self::Io(err),
         }
     }
-}
 
-impl ResponseError for Error {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Busy | Self::StorageStalled | Self::NotReady(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Self::MetricsToken | Self::LoginRequired => StatusCode::UNAUTHORIZED,
-            Self::Link(_) | Self::CrossSite => StatusCode::FORBIDDEN,
-            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::BadLifetime => StatusCode::BAD_REQUEST,
-            Self::Io(_) | Self::Template(_) | Self::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
+    /// The answer to this error in `format`, logged when the server is at fault.
+    pub(super) fn answer(&self, format: Format) -> HttpResponse {
         match self {
             // Said to whoever asks (a load balancer, every few seconds): not worth a log line each.
             Self::Busy | Self::NotReady(_) => {}
             Self::StorageStalled => log::warn!("{self}"),
-            _ if status.is_server_error() => log::error!("{self}"),
+            _ if self.status_code().is_server_error() => log::error!("{self}"),
             _ => {}
         }
+        self.render(format)
+    }
+
+    /// The answer to this error in `format`, not logged: for an error [`Error::answer`] has
+    /// already written once (a handler's, written again in its route's format).
+    pub(super) fn render(&self, format: Format) -> HttpResponse {
+        let status = self.status_code();
         let mut res = HttpResponse::build(status);
         match self {
-            Self::MethodNotAllowed => {
-                res.insert_header((header::ALLOW, "GET, HEAD"));
-            }
             Self::Busy | Self::StorageStalled | Self::NotReady(_) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
             }
@@ -116,14 +122,45 @@ impl ResponseError for Error {
             }
             _ => {}
         }
-        let body = if status.is_server_error()
+        let message = if status.is_server_error()
             && !matches!(self, Self::Busy | Self::StorageStalled | Self::NotReady(_))
         {
             // Details stay in the log; the client learns only that it was not its fault.
-            "internal server error\n".to_owned()
+            "internal server error".to_owned()
         } else {
-            format!("{self}\n")
+            self.to_string()
         };
-        res.content_type("text/plain; charset=utf-8").body(body)
+        match format {
+            Format::Text | Format::Page => res
+                .content_type("text/plain; charset=utf-8")
+                .body(message + "\n"),
+            Format::Json => res
+                .content_type("application/json")
+                .body(serde_json::json!({ "error": message }).to_string()),
+        }
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Busy | Self::StorageStalled | Self::NotReady(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::MetricsToken | Self::LoginRequired => StatusCode::UNAUTHORIZED,
+            Self::Link(_) | Self::CrossSite => StatusCode::FORBIDDEN,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadLifetime | Self::Query(_) => StatusCode::BAD_REQUEST,
+            Self::Io(_) | Self::Template(_) | Self::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The answer in plain text, for an error that no route's [`Format`] has written (yet):
+    /// actix calls this when a handler returns it.
+    fn error_response(&self) -> HttpResponse {
+        self.answer(Format::Text)
     }
 }

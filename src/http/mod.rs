@@ -1,6 +1,7 @@
 //! The HTTP layer, the only part of the crate that knows actix: the route table shared by `main`
-//! and every test, the handlers (thin: parse the request, ask the domain, build the response), the
-//! error-to-status map, conditional requests, the audio body, and the server.
+//! and every test (each entry declaring a route whole, see `table`), the handlers (thin: parse the
+//! request, ask the domain, build the response), the error-to-status map, conditional requests,
+//! the audio body, and the server.
 
 mod access_log;
 mod art;
@@ -16,6 +17,7 @@ mod health;
 mod metrics;
 mod pages;
 mod server;
+mod table;
 mod tls;
 mod track;
 
@@ -25,36 +27,211 @@ use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpResponse, Route, guard, middleware, web};
+use actix_web::{middleware, web};
 
+use self::auth::Access;
 use self::body::EmptyStream;
-use self::error::Error;
+use self::error::{Error, Format};
 pub use self::pages::{FIRST_SCREEN_ROWS, PRELOAD_METADATA_UP_TO};
 pub use self::server::start;
+use self::table::{Entry, Methods, Serve};
 pub use self::tls::{Tls, TlsError};
+use crate::metrics::Route as Metric;
 use crate::state::AppState;
 
-/// The route table. `App::new().configure(routes(state))` is the whole application.
+/// The route table: every route, in the order actix tries them. An entry is the whole of a route:
+/// its path, what answers it (a handler per method, or one service for everything under a
+/// prefix), who may use it ([`Access`], read by the guard), how its errors are written
+/// ([`Format`]), and its `route` label in the metrics. A new route is one more entry: the guard,
+/// the error format, the `Allow` of a 405 and the metrics all read it from here.
 ///
 /// | route | what |
 /// |---|---|
-/// | `GET /` | the player page |
-/// | `GET /audio/<name>` | a track, range-aware |
-/// | `GET /art/<name>` | a track's cover (embedded, or its folder's `cover.jpg`) |
-/// | `GET /events` | live stats (SSE) |
-/// | `GET /api/stats` | the latest stats (JSON) |
+/// | `GET /audio/<name>` | a track, range-aware (a signed link opens it without a session) |
+/// | `GET /` | the player page (without a session: to the login page and back) |
 /// | `GET /api/tracks` | the track list (JSON) |
 /// | `GET /api/library?since=<version>` | the track list, or what changed since a version (JSON) |
+/// | `GET /api/stats` | the latest stats (JSON) |
+/// | `GET /api/link?track=<name>&lifetime=<s>` | a signed link to a track (with `--link-secret`) |
+/// | `GET /events` | live stats (SSE) |
 /// | `GET /static/<file>` | embedded assets |
-/// | `GET /metrics` | metrics in Prometheus' text format |
+/// | `GET /art/<name>` | a track's cover (embedded, or its folder's `cover.jpg`) |
+/// | `GET /metrics` | metrics in Prometheus' text format (a bearer token instead of a session) |
 /// | `GET /healthz`, `GET /readyz` | the process answers; the library is listed and its store answers |
 /// | `GET`, `POST /login`, `POST /logout` | signing in and out (with `--users`) |
-/// | `GET /api/link?track=<name>&lifetime=<s>` | a signed link to a track (with `--link-secret`) |
 ///
-/// Every route also answers `HEAD` (except `/events`); other methods get 405 with `Allow`, unknown
-/// paths 404.
+/// `GET` routes also answer `HEAD` (except `/events`); other methods get 405 with `Allow` naming
+/// the route's methods, unknown paths 404 (in JSON under `/api`).
+static TABLE: &[Entry] = &[
+    // First: the route most requests take, matched by its prefix.
+    Entry {
+        path: audio::PREFIX,
+        access: Access::Link,
+        errors: Format::Text,
+        metric: Metric::streamed("/audio/{name}"),
+        serve: Serve::Prefix {
+            methods: &[Methods::GetHead],
+            service: |scope| scope.default_service(fn_service(audio::serve)),
+        },
+    },
+    Entry {
+        path: "/",
+        access: Access::Session,
+        errors: Format::Page,
+        metric: Metric::new("/"),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(pages::index))],
+            compressed: true,
+        },
+    },
+    Entry {
+        path: "/api/tracks",
+        access: Access::Session,
+        errors: Format::Json,
+        metric: Metric::new(API),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(pages::tracks))],
+            compressed: true,
+        },
+    },
+    Entry {
+        path: "/api/library",
+        access: Access::Session,
+        errors: Format::Json,
+        metric: Metric::new(API),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(pages::library))],
+            compressed: true,
+        },
+    },
+    Entry {
+        path: "/api/stats",
+        access: Access::Session,
+        errors: Format::Json,
+        metric: Metric::new(API),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(events::latest))],
+            compressed: true,
+        },
+    },
+    Entry {
+        path: "/api/link",
+        access: Access::Session,
+        errors: Format::Json,
+        metric: Metric::new(API),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(auth::make_link))],
+            compressed: false,
+        },
+    },
+    Entry {
+        path: "/api",
+        access: Access::Session,
+        errors: Format::Json,
+        metric: Metric::new(API),
+        serve: Serve::NotFound,
+    },
+    Entry {
+        path: "/events",
+        access: Access::Session,
+        errors: Format::Text,
+        metric: Metric::new("/events"),
+        serve: Serve::Resource {
+            handlers: &[(Methods::Get, |route| route.to(events::subscribe))],
+            compressed: false,
+        },
+    },
+    Entry {
+        path: "/static/{file}",
+        access: Access::Open,
+        errors: Format::Text,
+        metric: Metric::new("/static/{file}"),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(assets::serve))],
+            compressed: true,
+        },
+    },
+    Entry {
+        path: art::ROUTE,
+        access: Access::Session,
+        errors: Format::Text,
+        metric: Metric::new("/art/{name}"),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(art::serve))],
+            compressed: false,
+        },
+    },
+    Entry {
+        path: "/metrics",
+        access: Access::Bearer,
+        errors: Format::Text,
+        metric: Metric::new("/metrics"),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(metrics::serve))],
+            compressed: true,
+        },
+    },
+    Entry {
+        path: "/healthz",
+        access: Access::Open,
+        errors: Format::Text,
+        metric: Metric::new("/healthz"),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(health::healthz))],
+            compressed: false,
+        },
+    },
+    Entry {
+        path: "/readyz",
+        access: Access::Open,
+        errors: Format::Text,
+        metric: Metric::new("/readyz"),
+        serve: Serve::Resource {
+            handlers: &[(Methods::GetHead, |route| route.to(health::readyz))],
+            compressed: false,
+        },
+    },
+    Entry {
+        path: "/login",
+        access: Access::Open,
+        errors: Format::Text,
+        metric: Metric::new("/login"),
+        serve: Serve::Resource {
+            handlers: &[
+                (Methods::GetHead, |route| route.to(auth::show)),
+                (Methods::Post, |route| route.to(auth::login)),
+            ],
+            compressed: true,
+        },
+    },
+    Entry {
+        path: "/logout",
+        access: Access::Session,
+        errors: Format::Text,
+        metric: Metric::new("/logout"),
+        serve: Serve::Resource {
+            handlers: &[(Methods::Post, |route| route.to(auth::logout))],
+            compressed: false,
+        },
+    },
+    // Last: every path no entry above matched.
+    Entry {
+        path: "",
+        access: Access::Session,
+        errors: Format::Text,
+        metric: Metric::new("other"),
+        serve: Serve::NotFound,
+    },
+];
+
+/// The `route` label of everything under `/api`.
+const API: &str = "/api";
+
+/// The application: `App::new().configure(routes(state))` is all of it, [`TABLE`] behind the
+/// layers every answer goes through.
 pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        state.metrics.declare(&table::metric_routes());
         // Off as well when the log level leaves its lines out: actix's logger would format every
         // line before the level filtered it (22,000 instructions per range request, measured).
         let log = state.access_log && log::log_enabled!(target: "access", log::Level::Info);
@@ -62,7 +239,7 @@ pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
         let sessions = auth::sessions(&state);
         // Middlewares go on this scope, not on the App: the scope's answers are boxed, while each
         // App-level layer would grow the state actix-http keeps for every connection.
-        let all = web::scope("")
+        let all = table::register(web::scope(""))
             // Access control, inside the layers below so its answers get their headers too.
             .wrap(middleware::Condition::new(
                 guarded,
@@ -75,30 +252,13 @@ pub fn routes(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                 log,
                 middleware::from_fn(access_log::note_length),
             ))
-            .wrap(middleware::Condition::new(log, access_log::logger()))
-            // First: the route most requests take, matched by its prefix.
-            .service(web::scope(audio::PREFIX).default_service(fn_service(audio::serve)))
-            .service(compressed("/").route(get_or_head().to(pages::index)))
-            .service(compressed("/api/tracks").route(get_or_head().to(pages::tracks)))
-            .service(compressed("/api/library").route(get_or_head().to(pages::library)))
-            .service(compressed("/api/stats").route(get_or_head().to(events::latest)))
-            .service(resource("/events").route(web::get().to(events::subscribe)))
-            .service(compressed("/static/{file}").route(get_or_head().to(assets::serve)))
-            .service(resource(art::ROUTE).route(get_or_head().to(art::serve)))
-            .service(compressed("/metrics").route(get_or_head().to(metrics::serve)))
-            .service(resource("/healthz").route(get_or_head().to(health::healthz)))
-            .service(resource("/readyz").route(get_or_head().to(health::readyz)))
-            .service(
-                compressed("/login")
-                    .route(get_or_head().to(auth::show))
-                    .route(web::post().to(auth::login)),
-            )
-            .service(resource("/logout").route(web::post().to(auth::logout)))
-            .service(resource("/api/link").route(get_or_head().to(auth::make_link)))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(Error::NotFound)
-            }));
-        cfg.app_data(web::Data::from(state)).service(all);
+            .wrap(middleware::Condition::new(log, access_log::logger()));
+        // A query string that does not parse is the request's error, written in its route's
+        // format like any other.
+        let queries = web::QueryConfig::default().error_handler(|err, _| Error::Query(err).into());
+        cfg.app_data(web::Data::from(state))
+            .app_data(queries)
+            .service(all);
     }
 }
 
@@ -139,13 +299,15 @@ pub(crate) const MAX_REQUEST_HEAD: usize = 16 * 1024;
 ///   a single header line of any length it can buffer (64 KiB and more), and no route needs that;
 /// - every answer gets the [`SECURITY_HEADERS`] its handler did not set;
 /// - a `HEAD` answer gets an empty body ([`without_body`]);
+/// - a 405 gets the `Allow` its route's methods make (RFC 9110 §15.5.6: it must list them);
 /// - every answer is counted by route and status ([`metrics::count`]).
 async fn edge(
     req: ServiceRequest,
     next: middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let (place, route) = table::find(req.path());
     let mut res = if head_size(&req) > MAX_REQUEST_HEAD {
-        req.error_response(Error::HeadTooLarge)
+        req.into_response(route.refuse(&Error::HeadTooLarge))
     } else if req.method() == Method::HEAD {
         without_body(next.call(req).await?)
     } else {
@@ -157,7 +319,13 @@ async fn edge(
             headers.insert(name, value);
         }
     }
-    Ok(metrics::count(res))
+    if res.status() == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(allow) = route.allow()
+        && let Ok(allow) = HeaderValue::from_str(&allow)
+    {
+        res.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(metrics::count(res, place, route.metric))
 }
 
 /// The size of a request's head as [`MAX_REQUEST_HEAD`] counts it.
@@ -187,35 +355,4 @@ fn without_body(res: ServiceResponse<impl MessageBody + 'static>) -> ServiceResp
         }
         EmptyStream.boxed()
     })
-}
-
-/// A resource whose unmatched methods get 405 with `Allow`.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async {
-        Err::<HttpResponse, _>(Error::MethodNotAllowed)
-    }))
-}
-
-/// A [`resource`] whose answers are compressed (gzip) for clients that accept it: pages, JSON and
-/// assets (which also come brotli-compressed at build time). Never audio (already compressed, and
-/// ranges must count the file's bytes), covers or the event stream (each event must leave at once).
-///
-/// gzip only, as sent: a brotli encoder in the binary added ~0.45 MiB to the idle RSS.
-fn compressed(
-    path: &str,
-) -> actix_web::Resource<
-    impl actix_web::dev::ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    resource(path).wrap(middleware::Compress::default())
-}
-
-/// Routes that answer `GET` and `HEAD` alike.
-fn get_or_head() -> Route {
-    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
