@@ -1,5 +1,5 @@
-//! Access control over HTTP: who may use each route ([`Access`], declared with it in the route
-//! table), and, when the server runs with `--users`, the login page (`GET`/`POST /login`),
+//! Access control over HTTP: the guard that lets a request through as its route's [`Access`]
+//! (declared with it in the route table) says, and, when the server runs with `--users`, the login page (`GET`/`POST /login`),
 //! `POST /logout` and the session cookie (encrypted, `HttpOnly`, `SameSite=Strict`, `Secure`
 //! under TLS), checked by the guard in front of every route.
 //!
@@ -22,28 +22,9 @@ use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode
 use serde::Deserialize;
 
 use super::error::{Error, Format};
+use super::table::Access;
 use crate::auth::{LinkError, SignedLink};
 use crate::state::AppState;
-
-/// Who may use a route, declared with it in the route table and read by [`guard`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Access {
-    /// Anyone: the login page, the page's assets, and the probes of load balancers.
-    Open,
-    /// A signed-in user, when access control (`--users`) is on; anyone otherwise.
-    Session,
-    /// A signed link (`?expires=…&signature=…`, with `--link-secret`) to the track the rest of the
-    /// path names, checked whether or not access control is on; without one, as
-    /// [`Access::Session`].
-    Link,
-    /// The metrics token (`Authorization: Bearer`, checked by the route itself) when
-    /// `--metrics-token` is set; else as [`Access::Session`].
-    Bearer,
-    /// Credentials the route checks itself, in its own scheme (a Subsonic `/rest/` scope's): the
-    /// guard lets every request through.
-    #[expect(dead_code, reason = "for a scope with its own credentials (issue 24)")]
-    Own,
-}
 
 /// How long a sign-in lasts.
 const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);

@@ -29,11 +29,11 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{middleware, web};
 
-use self::auth::Access;
 use self::body::EmptyStream;
 use self::error::{Error, Format};
 pub use self::pages::{FIRST_SCREEN_ROWS, PRELOAD_METADATA_UP_TO};
 pub use self::server::start;
+use self::table::Access;
 use self::table::{Entry, Methods, Serve};
 pub use self::tls::{Tls, TlsError};
 use crate::metrics::Route as Metric;

@@ -8,9 +8,31 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{HttpResponse, Route, Scope, guard, middleware, web};
 
-use super::auth::Access;
 use super::error::{Error, Format};
 use crate::metrics;
+
+/// Who may use a route, declared with it in the route table and read by the guard (`auth::guard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Access {
+    /// Anyone: the login page, the page's assets, and the probes of load balancers.
+    Open,
+    /// A signed-in user, when access control (`--users`) is on; anyone otherwise.
+    Session,
+    /// A signed link (`?expires=…&signature=…`, with `--link-secret`) to the track the rest of the
+    /// path names, checked whether or not access control is on; without one, as
+    /// [`Access::Session`].
+    Link,
+    /// The metrics token (`Authorization: Bearer`, checked by the route itself) when
+    /// `--metrics-token` is set; else as [`Access::Session`].
+    Bearer,
+    /// Credentials the route checks itself, in its own scheme (a Subsonic `/rest/` scope's): the
+    /// guard lets every request through.
+    #[expect(
+        dead_code,
+        reason = "for a scope with its own credentials, such as a Subsonic API's"
+    )]
+    Own,
+}
 
 /// One route: a path, who may use it, how its errors read, its metrics label, and what answers it.
 #[derive(Debug)]
