@@ -17,6 +17,7 @@ mod metrics;
 mod pages;
 mod server;
 mod tls;
+mod wire;
 
 use std::sync::Arc;
 
