@@ -463,3 +463,70 @@ async fn the_json_of_a_track_keeps_every_field_name_order_and_value() {
         "{delta}"
     );
 }
+
+#[actix_web::test]
+async fn a_row_s_text_is_formatted_once_and_the_list_carries_the_blank_row_for_the_rest() {
+    let fixture = Fixture::new();
+    three_kinds_of_track(&fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
+    let get = async |uri: &str| {
+        let res = test::call_service(&app, TestRequest::get().uri(uri).to_request()).await;
+        String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+    };
+    let tracks: serde_json::Value = serde_json::from_str(&get("/api/tracks").await).unwrap();
+    let text = |i: usize| {
+        ["byline", "details", "label"].map(|field| tracks[i][field].as_str().unwrap().to_owned())
+    };
+    assert_eq!(text(0), ["", "MP3 · 4.0 KiB", "broken (MP3)"]);
+    assert_eq!(
+        text(1),
+        ["", "WAV · 1023.5 KiB · 1:05", "plain & <odd> ü (WAV)"]
+    );
+    assert_eq!(
+        text(2),
+        [
+            "Quartet — Time Out",
+            "WAV · 16.9 KiB · 0:01",
+            "Take Five (WAV)"
+        ]
+    );
+
+    let html = get("/").await;
+    let blank = attribute_values(&html, "data-blank");
+    assert_eq!(blank.len(), 1);
+    let blank = [
+        ("&#60;", "<"),
+        ("&#62;", ">"),
+        ("&#34;", "\""),
+        ("&#39;", "'"),
+    ]
+    .into_iter()
+    .fold(blank[0].to_owned(), |text, (escaped, plain)| {
+        text.replace(escaped, plain)
+    })
+    .replace("&#38;", "&");
+    let rows = &html[html.find("data-blank=").unwrap()..];
+    for shown in [
+        "data-slot=\"byline\">Quartet — Time Out</span>",
+        "data-slot=\"details\">WAV · 16.9 KiB · 0:01</span>",
+        "aria-label=\"Take Five (WAV)\"",
+        "data-slot=\"details\">MP3 · 4.0 KiB</span>",
+    ] {
+        assert!(rows.contains(shown), "{shown}");
+    }
+    // The blank row holds every slot, empty, and both of each pair the script picks from.
+    for slot in [
+        "data-folder=\"\"><h2 data-slot=\"folder\"></h2>",
+        "data-name=\"\"",
+        "data-slot=\"cover\"",
+        "data-slot=\"no-cover\"",
+        "data-slot=\"title\"></span>",
+        "data-slot=\"byline\"></span>",
+        "data-slot=\"details\"></span>",
+        "data-slot=\"unreadable\"",
+        "data-slot=\"player\" aria-label=\"\"></audio>",
+    ] {
+        assert!(blank.contains(slot), "{slot} not in {blank}");
+    }
+    assert!(!blank.contains("src="), "the blank loads nothing: {blank}");
+}

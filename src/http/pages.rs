@@ -4,8 +4,9 @@
 //! when `/events` says it did.
 //!
 //! The page's HTML carries only the first screen of rows, so its size does not grow with the
-//! library; its script fetches the whole list as JSON and shows the rows near the viewport. What is
-//! sent of a track, in the HTML and the JSON alike, is `super::wire`'s.
+//! library; its script fetches the whole list as JSON and shows the rows near the viewport, built
+//! from the blank row the page carries. What is sent of a track, in the HTML and the JSON alike, is
+//! `super::wire`'s.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -30,6 +31,9 @@ pub const FIRST_SCREEN_ROWS: usize = 24;
 struct IndexPage {
     /// The first screen of rows.
     rows: Vec<Row>,
+    /// The row `static/rows.js` builds every other row from (its slots are empty, so the escaping
+    /// of `data-blank` is the only one its text gets).
+    blank: Row,
     track_count: usize,
     audio_dir: String,
     /// Set while the library is being scanned.
@@ -70,6 +74,7 @@ pub(super) async fn index(
         .collect();
     Ok(IndexPage {
         rows,
+        blank: Row::blank(),
         track_count: library.tracks().len(),
         audio_dir: state.library.location().to_owned(),
         scan,

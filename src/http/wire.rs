@@ -2,9 +2,14 @@
 //! `/api/tracks` and `/api/library` ([`TrackJson`]), the diff around it, and the row the page's
 //! template prints ([`Row`]); each is built from a [`Track`] (or a [`Delta`]).
 //!
-//! A row's text is formatted once, here ([`Byline`], [`Details`], [`Label`]): the page's template
-//! prints it for the first screen of rows, and the JSON carries it (`byline`, `details`, `label`)
-//! for the rows the page's script builds.
+//! A row is defined once. Its markup is `templates/row.html`: the page prints the first screen of
+//! rows with it, and prints it once more, blank ([`Row::blank`]: every slot empty, every variant
+//! present), as the list's `data-blank` attribute, which `static/rows.js` parses once, copies and
+//! fills through its `data-slot`s for every other row. (Escaped text rather than a `<template>`:
+//! the page then holds no player but its tracks', not even an inert one, however many or few it
+//! lists.) Its text is formatted once, here ([`Byline`], [`Details`], [`Label`]): the template
+//! prints it and the JSON carries it (`byline`, `details`, `label`), so the script only places
+//! text, and the rows it builds cannot come out different from the server's.
 
 use std::fmt::{self, Display};
 
@@ -231,16 +236,16 @@ impl Display for Label<'_> {
     }
 }
 
-/// One row of the page's track list as its template prints it: a track's, with the heading of the
-/// folder it starts if it starts one.
+/// One row of the page's track list as `templates/row.html` prints it: a track's, with the heading
+/// of the folder it starts if it starts one; or the blank the page's script builds the others from.
 ///
 /// Owned: the page is rendered after its handler has let go of the library's snapshot.
 pub(super) struct Row {
-    /// The heading of the folder this row starts.
+    /// The heading of the folder this row starts (the blank: an empty one).
     pub(super) heading: Option<String>,
     /// [`Track::name`] (`data-name`).
     pub(super) name: String,
-    /// 1-based place in the whole list (`aria-posinset`).
+    /// 1-based place in the whole list (`aria-posinset`; the blank: 0, set by the script).
     pub(super) position: usize,
     /// [`Track::title`].
     pub(super) title: String,
@@ -250,17 +255,24 @@ pub(super) struct Row {
     pub(super) details: String,
     /// [`Label`].
     pub(super) label: String,
-    /// The cover's URL, if there is one.
+    /// The cover's URL, if there is one (the blank: none, the script sets it).
     pub(super) art: Option<String>,
-    /// The URL that streams it.
-    pub(super) url: String,
-    /// Whether it says the file cannot be read (and has no player).
+    /// The URL that streams it (the blank: none, the script sets it).
+    pub(super) url: Option<String>,
+    /// Whether the row shows a cover image.
+    pub(super) cover: bool,
+    /// Whether it shows the placeholder of a track without a cover.
+    pub(super) no_cover: bool,
+    /// Whether it says the file cannot be read.
     pub(super) unreadable: bool,
+    /// Whether it has a player.
+    pub(super) player: bool,
 }
 
 impl Row {
     /// The row of `track`, at `position` (1-based) in the list, starting the folder `heading`.
     pub(super) fn new(track: &Track, position: usize, heading: Option<&str>) -> Self {
+        let unreadable = track.tags.unreadable;
         Self {
             heading: heading.map(str::to_owned),
             name: track.name.clone(),
@@ -270,8 +282,31 @@ impl Row {
             details: Details(track).to_string(),
             label: Label(track).to_string(),
             art: track.art.clone(),
-            url: track.url.clone(),
-            unreadable: track.tags.unreadable,
+            url: (!unreadable).then(|| track.url.clone()),
+            cover: track.art.is_some(),
+            no_cover: track.art.is_none(),
+            unreadable,
+            player: !unreadable,
+        }
+    }
+
+    /// The row with every slot empty and every variant present (cover and placeholder, the
+    /// unreadable note and the player), for the script to fill and prune.
+    pub(super) fn blank() -> Self {
+        Self {
+            heading: Some(String::new()),
+            name: String::new(),
+            position: 0,
+            title: String::new(),
+            byline: String::new(),
+            details: String::new(),
+            label: String::new(),
+            art: None,
+            url: None,
+            cover: true,
+            no_cover: true,
+            unreadable: true,
+            player: true,
         }
     }
 }
