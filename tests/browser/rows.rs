@@ -1,5 +1,6 @@
 //! The rows of the track list: the first screen comes in the HTML, the rest are built by the
-//! page's script from the blank row the list carries; both must be the same markup.
+//! page's script from the blank row the list carries; both must be the same markup, and
+//! every row must hold its player and its text at every width from a small phone's up.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,70 @@ async fn open_list(s: &Session) {
         "the whole list, windowed",
         &format!("document.querySelector('[data-testid=track-count]').textContent === '{TRACKS} tracks' && document.querySelector('.tracks.windowed')"),
     )
+    .await;
+}
+
+/// For every track row shown, each part of it (cover, text, player, note) that is not wholly
+/// inside the card's padding (the card hides what sticks out of its border), described.
+const OUTSIDE_THEIR_CARDS: &str = "[...document.querySelectorAll('[data-testid=track]')].filter(li => !li.hidden).flatMap(li => { const r = li.getBoundingClientRect(), css = getComputedStyle(li), px = (p) => parseFloat(css[p]); const box = { top: r.top + li.clientTop + px('paddingTop'), left: r.left + li.clientLeft + px('paddingLeft'), bottom: r.top + li.clientTop + li.clientHeight - px('paddingBottom'), right: r.left + li.clientLeft + li.clientWidth - px('paddingRight') }; return [...li.children].filter(part => { const p = part.getBoundingClientRect(); return p.top < box.top - 0.5 || p.left < box.left - 0.5 || p.bottom > box.bottom + 0.5 || p.right > box.right + 0.5; }).map(part => `${li.dataset.name}: <${part.tagName.toLowerCase()} class=${part.className}> at ${JSON.stringify(part.getBoundingClientRect())}, the card's inside at ${JSON.stringify(box)}`); })";
+
+/// How many players the rows shown hold.
+const PLAYERS_SHOWN: &str = "[...document.querySelectorAll('[data-testid=track]')].filter(li => !li.hidden && li.querySelector('audio')).length";
+
+/// Asserts that at `width` every row shown holds its parts, and that there are rows to check.
+async fn rows_fit(s: &Session, width: i64) {
+    let players: usize = s.js(PLAYERS_SHOWN).await;
+    assert!(players >= 3, "{width} px: only {players} players shown");
+    let outside: Vec<String> = s.js(OUTSIDE_THEIR_CARDS).await;
+    assert!(
+        outside.is_empty(),
+        "{width} px: parts of rows outside their cards:\n{}",
+        outside.join("\n")
+    );
+}
+
+/// Waits until the page has drawn a frame after this one (the list redraws on the frame after a
+/// scroll or a resize).
+async fn next_frame(s: &Session) {
+    s.js::<bool>(
+        "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn every_row_holds_its_player_and_its_text_from_320_px_wide_up() {
+    scenario_in("rows_fit", rows_of_every_kind, async |s| {
+        for (width, mobile) in [
+            (320, true),
+            (375, true),
+            (640, true),
+            (641, false),
+            (1024, false),
+            (1280, false),
+        ] {
+            s.screen(width, 800, mobile).await;
+            open_list(s).await;
+            let shown: i64 = s.js("document.documentElement.clientWidth").await;
+            assert_eq!(shown, width, "the page is laid out {shown} px wide");
+            rows_fit(s, width).await;
+            // Further down, among rows the first screen did not have.
+            s.js::<bool>("(window.scrollTo(0, 3000), true)").await;
+            next_frame(s).await;
+            rows_fit(s, width).await;
+        }
+        // From wide to narrow without a reload: the list is laid out again with the narrow rows'
+        // height.
+        s.screen(375, 800, true).await;
+        s.wait_js(
+            "the list laid out for 375 px",
+            "document.documentElement.clientWidth === 375",
+        )
+        .await;
+        next_frame(s).await;
+        rows_fit(s, 375).await;
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+    })
     .await;
 }
 
