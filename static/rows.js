@@ -1,17 +1,24 @@
 // The track list on screen, windowed: only the rows near the viewport exist, each track with its
 // own <audio> player, so the page costs the same for 10 tracks or 10,000. Rows of tracks that
 // play, or are about to, stay however far the list scrolls (a media element pauses when it leaves
-// the document). The first screen of rows comes in the HTML (templates/index.html: same markup);
-// they are adopted, not rebuilt.
+// the document). The first screen of rows comes in the HTML; they are adopted, not rebuilt.
+//
+// Every other row is a copy of the blank row the list carries (escaped, in `data-blank`:
+// templates/row.html, the markup's only definition), its data-slot elements filled with text the
+// server formatted (the track's `byline`, `details` and `label`): this script only places it, so
+// its rows are the server's, attribute for attribute.
 //
 // Heights are fixed, set in app.css (`--row`, `--folder-row`, in rem) and read here, so each
 // row's place is a sum, not a measurement.
 
-import { bytes, clock } from "./format.js";
 import { library } from "./library.js";
 import { problems, showProblem } from "./problems.js";
 
 const list = document.querySelector("[data-testid=tracks]");
+// The blank rows (a track's and a folder heading's) every other row is a copy of.
+const blank = document.createElement("template");
+blank.innerHTML = list?.dataset.blank ?? "";
+const blanks = { track: blank.content.querySelector("li.track"), folder: blank.content.querySelector("li.folder") };
 /** Audio elements that stay in the document wherever they are in the list (current, upcoming). */
 export const kept = new Set();
 const newAudioHooks = [];
@@ -95,8 +102,9 @@ export function draw() {
     el.hidden = false;
     el.style.transform = `translateY(${tops[i]}px)`;
     if (item.track) {
+      // Of the tracks listed (unreadable ones too, as the server counts them).
+      el.setAttribute("aria-setsize", matched);
       el.setAttribute("aria-posinset", item.index + 1);
-      el.setAttribute("aria-setsize", shownTracks.length);
     }
     // Keep document order = list order (Tab order); a move within one task does not pause a player.
     if (list.children[at] !== el) list.insertBefore(el, list.children[at] || null);
@@ -146,48 +154,48 @@ export function adoptRows() {
   }
 }
 
-function element(tag, attributes = {}, text = "") {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, value);
-  if (text) el.textContent = text;
-  return el;
+/** A copy of the blank row of `kind` ("track" or "folder"), and a lookup of its slots. */
+function copy(kind) {
+  const el = document.importNode(blanks[kind], true);
+  return [el, (name) => el.querySelector(`[data-slot=${name}]`)];
 }
 
 function folderRow(folder) {
-  const li = element("li", { class: "folder", "data-testid": "folder", "data-folder": folder });
-  li.append(element("h2", {}, folder));
+  const [li, slot] = copy("folder");
+  li.dataset.folder = folder;
+  slot("folder").textContent = folder;
   return li;
 }
 
 // One track's row: cover, title, byline, details, and its player (`audio`, when it has one
-// already) or, for a file the server could not read, a sentence saying so.
+// already) or, for a file the server could not read, a sentence saying so. Of each pair the
+// blank holds both; the one this track does not show is removed.
 function trackRow(track, audio = null) {
-  const li = element("li", { class: "track", "data-testid": "track", "data-name": track.name });
-  li.append(track.art
-    ? element("img", { class: "cover", "data-testid": "cover", src: track.art, alt: "", width: 48, height: 48, loading: "lazy", decoding: "async" })
-    : element("span", { class: "cover none", "aria-hidden": "true" }, "♪"));
-  const meta = element("div", { class: "meta" });
-  const byline = [track.artist, track.album].filter(Boolean).join(" — ");
-  const details = [track.format, bytes(track.size)];
-  if (track.duration_secs != null) details.push(clock(track.duration_secs));
-  meta.append(element("span", { class: "title" }, track.title),
-    element("span", { class: "byline", "data-testid": "byline" }, byline),
-    element("span", { class: "details" }, details.join(" · ")));
-  li.append(meta);
+  const [li, slot] = copy("track");
+  li.dataset.name = track.name;
+  if (track.art) {
+    slot("cover").setAttribute("src", track.art);
+    slot("no-cover").remove();
+  } else {
+    slot("cover").remove();
+  }
+  slot("title").textContent = track.title;
+  slot("byline").textContent = track.byline;
+  slot("details").textContent = track.details;
   if (track.unreadable) {
-    li.append(element("p", { class: "problem", "data-testid": "problem" }, "This file could not be read, so it is not offered for playing."));
+    slot("player").remove();
     return li;
   }
-  if (!audio) {
-    audio = element("audio", {
-      controls: "", preload: list.dataset.preload || "none", src: track.url,
-      "data-testid": "player", "aria-label": `${track.title} (${track.format})`,
-    });
-    for (const fn of newAudioHooks) fn(audio, track);
+  slot("unreadable").remove();
+  if (audio) {
+    audio.setAttribute("aria-label", track.label);
+    slot("player").replaceWith(audio);
   } else {
-    audio.setAttribute("aria-label", `${track.title} (${track.format})`);
+    audio = slot("player");
+    audio.setAttribute("aria-label", track.label);
+    audio.setAttribute("src", track.url);
+    for (const fn of newAudioHooks) fn(audio, track);
   }
-  li.append(audio);
   if (problems.has(track.name)) showProblem(li, problems.get(track.name));
   return li;
 }

@@ -369,3 +369,164 @@ async fn every_answer_carries_the_security_headers() {
         assert_eq!(headers.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
     }
 }
+
+/// A track tagged with title, artist, album, number and cover (`jazz/01 take five`), a file that
+/// cannot be read (`broken`) and one with characters to escape (`plain & <odd> ü`).
+fn three_kinds_of_track(fixture: &Fixture) {
+    fixture.wav("jazz/01 take five.wav", 1.0);
+    testkit::Tagger::default()
+        .title("Take Five")
+        .artist("Quartet")
+        .album("Time Out")
+        .track(1)
+        .picture(
+            lofty::picture::PictureType::CoverFront,
+            &testkit::png(2, 2, 9),
+        )
+        .save(&fixture.audio_dir().join("jazz/01 take five.wav"));
+    fixture.file("broken.mp3", &[0u8; 4096]);
+    fixture.wav("plain & <odd> ü.wav", 65.5);
+}
+
+/// Asserts that `json` holds each of `objects` in order, each as it was sent before the page's
+/// JSON got its own types: the same fields, in the same order, with the same values, followed by
+/// the end of the object or by fields added since.
+fn holds_as_before(json: &str, objects: &[String]) {
+    let mut rest = json;
+    for object in objects {
+        let at = rest
+            .find(object.as_str())
+            .unwrap_or_else(|| panic!("{object}\nnot in\n{rest}"));
+        rest = &rest[at + object.len()..];
+        assert!(
+            rest.starts_with('}') || rest.starts_with(",\""),
+            "{object} followed by {rest}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_json_of_a_track_keeps_every_field_name_order_and_value() {
+    let fixture = Fixture::new();
+    three_kinds_of_track(&fixture);
+    let (app, state) = testkit::app(&fixture.config()).await;
+    let get = async |uri: &str| {
+        let res = test::call_service(&app, TestRequest::get().uri(uri).to_request()).await;
+        String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+    };
+    let tracks = get("/api/tracks").await;
+    let parsed: serde_json::Value = serde_json::from_str(&tracks).unwrap();
+    let art = parsed[2]["art"].as_str().unwrap();
+    assert!(art.starts_with("/art/jazz/01%20take%20five?v="), "{art}");
+    let before = [
+        r#"{"name":"broken","title":"broken","artist":null,"album":null,"track_number":null,"duration_secs":null,"unreadable":true,"folder":"","file_name":"broken.mp3","size":4096,"mime":"audio/mpeg","format":"MP3","url":"/audio/broken","art":null"#.to_owned(),
+        r#"{"name":"plain & <odd> ü","title":"plain & <odd> ü","artist":null,"album":null,"track_number":null,"duration_secs":65.5,"unreadable":false,"folder":"","file_name":"plain & <odd> ü.wav","size":1048044,"mime":"audio/wav","format":"WAV","url":"/audio/plain%20%26%20%3Codd%3E%20%C3%BC","art":null"#.to_owned(),
+        format!(r#"{{"name":"jazz/01 take five","title":"Take Five","artist":"Quartet","album":"Time Out","track_number":1,"duration_secs":1.0,"unreadable":false,"folder":"jazz","file_name":"01 take five.wav","size":17256,"mime":"audio/wav","format":"WAV","url":"/audio/jazz/01%20take%20five","art":"{art}""#),
+    ];
+    assert!(tracks.starts_with("[{") && tracks.ends_with("}]"));
+    assert_eq!(parsed.as_array().unwrap().len(), 3);
+    holds_as_before(&tracks, &before);
+
+    let whole = get("/api/library").await;
+    let version = serde_json::from_str::<serde_json::Value>(&whole).unwrap()["version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        whole.starts_with(&format!(
+            r#"{{"version":"{version}","reset":true,"tracks":[{{"name""#
+        )),
+        "{whole}"
+    );
+    assert!(
+        whole.ends_with(r#"}],"removed":[],"scan":null}"#),
+        "{whole}"
+    );
+    holds_as_before(&whole, &before);
+
+    fixture.wav("b.wav", 0.05);
+    std::fs::remove_file(fixture.audio_dir().join("broken.mp3")).unwrap();
+    state.library.rescan();
+    let delta = get(&format!("/api/library?since={version}")).await;
+    assert!(
+        delta.contains(r#"","reset":false,"tracks":[{"name":"b","#),
+        "{delta}"
+    );
+    holds_as_before(
+        &delta,
+        &[
+            r#"{"name":"b","title":"b","artist":null,"album":null,"track_number":null,"duration_secs":0.05,"unreadable":false,"folder":"","file_name":"b.wav","size":844,"mime":"audio/wav","format":"WAV","url":"/audio/b","art":null"#.to_owned(),
+        ],
+    );
+    assert!(
+        delta.ends_with(r#","after":null}],"removed":["broken"],"scan":null}"#),
+        "{delta}"
+    );
+}
+
+#[actix_web::test]
+async fn a_row_s_text_is_formatted_once_and_the_list_carries_the_blank_row_for_the_rest() {
+    let fixture = Fixture::new();
+    three_kinds_of_track(&fixture);
+    let (app, _) = testkit::app(&fixture.config()).await;
+    let get = async |uri: &str| {
+        let res = test::call_service(&app, TestRequest::get().uri(uri).to_request()).await;
+        String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+    };
+    let tracks: serde_json::Value = serde_json::from_str(&get("/api/tracks").await).unwrap();
+    let text = |i: usize| {
+        ["byline", "details", "label"].map(|field| tracks[i][field].as_str().unwrap().to_owned())
+    };
+    assert_eq!(text(0), ["", "MP3 · 4.0 KiB", "broken (MP3)"]);
+    assert_eq!(
+        text(1),
+        ["", "WAV · 1023.5 KiB · 1:05", "plain & <odd> ü (WAV)"]
+    );
+    assert_eq!(
+        text(2),
+        [
+            "Quartet — Time Out",
+            "WAV · 16.9 KiB · 0:01",
+            "Take Five (WAV)"
+        ]
+    );
+
+    let html = get("/").await;
+    let blank = attribute_values(&html, "data-blank");
+    assert_eq!(blank.len(), 1);
+    let blank = [
+        ("&#60;", "<"),
+        ("&#62;", ">"),
+        ("&#34;", "\""),
+        ("&#39;", "'"),
+    ]
+    .into_iter()
+    .fold(blank[0].to_owned(), |text, (escaped, plain)| {
+        text.replace(escaped, plain)
+    })
+    .replace("&#38;", "&");
+    let rows = &html[html.find("data-blank=").unwrap()..];
+    for shown in [
+        "data-slot=\"byline\">Quartet — Time Out</span>",
+        "data-slot=\"details\">WAV · 16.9 KiB · 0:01</span>",
+        "aria-label=\"Take Five (WAV)\"",
+        "data-slot=\"details\">MP3 · 4.0 KiB</span>",
+    ] {
+        assert!(rows.contains(shown), "{shown}");
+    }
+    // The blank row holds every slot, empty, and both of each pair the script picks from.
+    for slot in [
+        "data-folder=\"\"><h2 data-slot=\"folder\"></h2>",
+        "data-name=\"\"",
+        "data-slot=\"cover\"",
+        "data-slot=\"no-cover\"",
+        "data-slot=\"title\"></span>",
+        "data-slot=\"byline\"></span>",
+        "data-slot=\"details\"></span>",
+        "data-slot=\"unreadable\"",
+        "data-slot=\"player\" aria-label=\"\"></audio>",
+    ] {
+        assert!(blank.contains(slot), "{slot} not in {blank}");
+    }
+    assert!(!blank.contains("src="), "the blank loads nothing: {blank}");
+}

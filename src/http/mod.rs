@@ -20,6 +20,7 @@ mod server;
 mod table;
 mod tls;
 mod track;
+mod wire;
 
 use std::sync::Arc;
 

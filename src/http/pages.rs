@@ -4,14 +4,17 @@
 //! when `/events` says it did.
 //!
 //! The page's HTML carries only the first screen of rows, so its size does not grow with the
-//! library; its script fetches the whole list as JSON and shows the rows near the viewport.
+//! library; its script fetches the whole list as JSON and shows the rows near the viewport, built
+//! from the blank row the page carries. What is sent of a track, in the HTML and the JSON alike, is
+//! `super::wire`'s.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
 use super::error::Error;
-use crate::library::{Progress, Track};
+use super::wire::{Row, TrackList};
+use crate::library::Progress;
 use crate::state::AppState;
 use crate::stats::{Snapshot, human_bytes};
 
@@ -23,25 +26,14 @@ pub const PRELOAD_METADATA_UP_TO: usize = 100;
 /// Rows (tracks) rendered into the HTML: a first screen on a tall display. The rest arrive as JSON.
 pub const FIRST_SCREEN_ROWS: usize = 24;
 
-/// One track as the page shows it.
-struct Row {
-    track: Track,
-    size: String,
-    /// "Artist — Album", whichever are known.
-    byline: String,
-    /// "3:07", when the duration is known.
-    length: String,
-    /// The name of the folder it starts, when it is the first of its folder.
-    heading: Option<String>,
-    /// 1-based position in the whole list (for `aria-posinset`).
-    position: usize,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "index.html")]
 struct IndexPage {
     /// The first screen of rows.
     rows: Vec<Row>,
+    /// The row `static/rows.js` builds every other row from (its slots are empty, so the escaping
+    /// of `data-blank` is the only one its text gets).
+    blank: Row,
     track_count: usize,
     audio_dir: String,
     /// Set while the library is being scanned.
@@ -75,26 +67,14 @@ pub(super) async fn index(
         .enumerate()
         .take(FIRST_SCREEN_ROWS)
         .map(|(i, track)| {
-            let byline = [&track.tags.artist, &track.tags.album]
-                .into_iter()
-                .flatten()
-                .filter(|s| !s.is_empty())
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(" — ");
             let starts_folder = i == 0 || tracks[i - 1].folder != track.folder;
-            Row {
-                size: human_bytes(track.size),
-                length: track.tags.duration_secs.map_or_else(String::new, length),
-                heading: (starts_folder && !track.folder.is_empty()).then(|| track.folder.clone()),
-                position: i + 1,
-                track: track.clone(),
-                byline,
-            }
+            let heading = (starts_folder && !track.folder.is_empty()).then_some(&*track.folder);
+            Row::new(track, i + 1, heading)
         })
         .collect();
     Ok(IndexPage {
         rows,
+        blank: Row::blank(),
         track_count: library.tracks().len(),
         audio_dir: state.library.location().to_owned(),
         scan,
@@ -107,15 +87,6 @@ pub(super) async fn index(
         user: super::auth::user_of(&req, &state),
         links: state.links.is_some(),
     })
-}
-
-/// A track's length as players show it: whole seconds, rounded down (`3:07`, `1:02:03`).
-fn length(secs: f64) -> String {
-    let secs = secs.max(0.0) as u64;
-    match secs / 3600 {
-        0 => format!("{}:{:02}", secs / 60, secs % 60),
-        hours => format!("{hours}:{:02}:{:02}", secs / 60 % 60, secs % 60),
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -144,5 +115,5 @@ pub(super) async fn tracks(state: web::Data<AppState>) -> Result<HttpResponse, E
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .content_type("application/json")
-        .body(serde_json::to_string(library.tracks())?))
+        .body(serde_json::to_string(&TrackList(library.tracks()))?))
 }

@@ -1,12 +1,11 @@
 //! What changed in the track list from one version to the next, so that an open page patches the
-//! rows that changed instead of fetching the whole list again. Framework-free.
+//! rows that changed instead of fetching the whole list again. Framework-free, and no wire format:
+//! the HTTP layer decides how a [`Delta`] is sent (`http::wire`).
 //!
 //! Only the names that changed are kept per version (a few versions back); the tracks themselves
 //! are taken from the current snapshot when a page asks, so a diff is always consistent with it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-
-use serde::Serialize;
 
 use super::{Library, Progress, Track};
 
@@ -23,8 +22,8 @@ pub(crate) struct ChangeLog {
 }
 
 /// A page's view of the library brought up to date: the whole list, or what changed since the
-/// version the page has. Serialized as the page reads it.
-#[derive(Debug, Serialize)]
+/// version the page has.
+#[derive(Debug)]
 pub struct Delta<'a> {
     /// Where the page's list now stands: `epoch.version`, to send back as `since`.
     pub version: String,
@@ -40,13 +39,12 @@ pub struct Delta<'a> {
 }
 
 /// A track and where it goes.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Placed<'a> {
-    /// The track as `/api/tracks` lists it.
-    #[serde(flatten)]
+    /// The track.
     pub track: &'a Track,
-    /// The name of the track before it in the list (`None`: first). Absent in a reset.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Where it goes: `Some(Some(name))` right after the track `name`, `Some(None)` first; `None` in
+    /// a reset, whose list is in order already.
     pub after: Option<Option<&'a str>>,
 }
 

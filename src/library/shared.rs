@@ -32,7 +32,7 @@ pub struct Status {
 }
 
 /// How far a scan has got.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
     /// Files whose tags have been read.
     pub read: usize,

@@ -18,10 +18,9 @@ use lofty::probe::Probe;
 use lofty::tag::Accessor as _;
 
 /// What a file's tags and headers say.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tags {
     /// The title tag, trimmed; `None` when missing or blank (the track's display title is sent).
-    #[serde(skip)]
     pub title: Option<String>,
     /// The artist tag.
     pub artist: Option<String>,
@@ -32,7 +31,6 @@ pub struct Tags {
     /// Playing time from the audio headers.
     pub duration_secs: Option<f64>,
     /// Whether a picture is embedded (the front cover, or any picture when none is marked so).
-    #[serde(skip)]
     pub has_cover: bool,
     /// lofty could not parse the file as audio.
     pub unreadable: bool,

@@ -1,11 +1,11 @@
 //! What a track is: its request name, what the page shows of it, where its bytes and its cover
-//! live. Built from one walked file and its tags; framework-free.
+//! live. Built from one walked file and its tags; framework-free, and no wire format: what clients
+//! see of it is the HTTP layer's own types (`http::wire`).
 
 use std::path::PathBuf;
 use std::time::SystemTime;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::Serialize;
 
 use super::listing::{Artwork, Listed};
 use super::tags::Tags;
@@ -18,7 +18,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// One playable file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Track {
     /// The name the track is requested by: its path under the folder, `/`-separated, without extension
     /// (`jazz/take five`); with the extension when another file shares the stem (`test.mp3`).
@@ -26,7 +26,6 @@ pub struct Track {
     /// What the page shows: the title tag, or the file stem when there is none.
     pub title: String,
     /// What the file's tags and headers say (pending or unreadable files: all `None`).
-    #[serde(flatten)]
     pub tags: Tags,
     /// The subfolder it lives in (`""` at the top level).
     pub folder: String,
@@ -44,19 +43,14 @@ pub struct Track {
     /// changes whenever the image may have, so browsers may cache each version for good.
     pub art: Option<String>,
     /// Where the cover comes from (never sent to clients).
-    #[serde(skip)]
     pub artwork: Option<Artwork>,
     /// Absolute path of the file (never sent to clients).
-    #[serde(skip)]
     pub path: PathBuf,
     /// The scan has not read this file's tags yet: it is listed by file name meanwhile.
-    #[serde(skip)]
     pub(crate) pending: bool,
     /// Preference among files sharing a stem.
-    #[serde(skip)]
     pub(crate) rank: usize,
     /// Modification time when scanned: with `size`, decides whether tags must be read again.
-    #[serde(skip)]
     pub(crate) modified: Option<SystemTime>,
 }
 

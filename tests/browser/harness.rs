@@ -114,6 +114,19 @@ impl Session {
         .await;
     }
 
+    /// Shows the page on a screen `width` by `height` CSS pixels (a phone's, with its `<meta
+    /// name=viewport>` applied, when `mobile`); the page gets a `resize` event.
+    pub(crate) async fn screen(&self, width: i64, height: i64, mobile: bool) {
+        use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+        let scale = if mobile { 2.0 } else { 1.0 };
+        self.page
+            .execute(SetDeviceMetricsOverrideParams::new(
+                width, height, scale, mobile,
+            ))
+            .await
+            .unwrap();
+    }
+
     pub(crate) async fn js<T: DeserializeOwned>(&self, expression: &str) -> T {
         self.page
             .evaluate(expression)

@@ -1,6 +1,6 @@
 //! The page as people use it, in a real headless Chromium (Debian's `chromium`) driven over the
 //! DevTools protocol: list, play, seek, two players, the live memory readout, new files, keyboard,
-//! signing in and sharing a link.
+//! signing in and sharing a link, and the rows themselves (one markup, fitting every width).
 //!
 //! Without Chromium (or sox, which makes the fixtures) these tests print one line saying how to
 //! install it and pass as skipped; with `CI=true` a missing browser is a failure. On failure, a
@@ -15,4 +15,5 @@ mod controls;
 mod harness;
 mod live;
 mod playback;
+mod rows;
 mod scale;
