@@ -21,7 +21,8 @@ async function makeLink() {
   status.textContent = "";
   try {
     const res = await fetch(`/api/link?track=${encodeURIComponent(track.name)}&lifetime=${lifetime}`);
-    if (!res.ok) throw new Error(await res.text());
+    // Errors under /api/ are JSON: {"error": "..."}.
+    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || res.statusText);
     const { url } = await res.json();
     output.value = new URL(url, location.href).href;
     output.hidden = false;
