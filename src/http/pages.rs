@@ -13,7 +13,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::error::Error;
-use super::wire::{Row, TrackList};
+use super::wire::{DeltaJson, Row, TrackList};
 use crate::library::Progress;
 use crate::state::AppState;
 use crate::stats::{Snapshot, human_bytes};
@@ -105,7 +105,13 @@ pub(super) async fn library(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .content_type("application/json")
-        .body(state.library.changes_since(query.since.as_deref())?))
+        .body(
+            state
+                .library
+                .changes_since(query.since.as_deref(), |delta| {
+                    serde_json::to_string(&DeltaJson::from(delta))
+                })?,
+        ))
 }
 
 /// `GET /api/tracks`: the library as a JSON array of tracks.

@@ -100,23 +100,9 @@ impl Serialize for TrackList<'_> {
     }
 }
 
-/// `/api/library`'s answer, as the page's `static/library.js` reads it.
-///
-/// The library's [`SharedLibrary::changes_since`](crate::library::SharedLibrary::changes_since)
-/// writes the JSON itself (it takes the change log and the snapshot under one lock), so the
-/// [`Delta`] it makes is serialized through this impl, which only hands it to `DeltaJson`: the
-/// library holds no serde attributes, and this module alone says what goes on the wire. Once that
-/// method lends out the `Delta` instead, `pages.rs` can build the `DeltaJson` itself and this impl
-/// goes.
-impl Serialize for Delta<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        DeltaJson::from(self).serialize(serializer)
-    }
-}
-
 /// A [`Delta`] on the wire.
 #[derive(Serialize)]
-struct DeltaJson<'a> {
+pub(super) struct DeltaJson<'a> {
     /// Where the page's list now stands (`epoch.version`), to send back as `since`.
     version: &'a str,
     /// `true`: `tracks` is the whole list.

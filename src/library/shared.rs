@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::changes::{ChangeLog, changed_names};
+use super::changes::{ChangeLog, Delta, changed_names};
 use super::folder::Folder;
 use super::listing::Artwork;
 use super::storage::{Opened, SeekRead, Storage};
@@ -148,15 +148,15 @@ impl SharedLibrary {
         self.status.subscribe()
     }
 
-    /// The track list as JSON for a page that has version `since` (`None`: a page that has
-    /// nothing yet): what changed since then, or the whole list (see [`super::Delta`]).
-    pub fn changes_since(&self, since: Option<&str>) -> serde_json::Result<String> {
+    /// What a page that has version `since` needs (`None`: a page that has nothing yet): what
+    /// changed since then, or the whole list (see [`super::Delta`]), handed to `write` while the
+    /// change log and the snapshot agree.
+    pub fn changes_since<T>(&self, since: Option<&str>, write: impl FnOnce(&Delta<'_>) -> T) -> T {
         let changes = lock(&self.changes);
         let library = self.snapshot();
         let status = self.status();
-        serde_json::to_string(&changes.delta(&library, status.version, status.scan, since))
+        write(&changes.delta(&library, status.version, status.scan, since))
     }
-
     /// Waits until no scan is reading tags (at once if none is).
     pub async fn scanned(&self) {
         let mut status = self.subscribe();
