@@ -67,6 +67,8 @@ pub(super) struct Decided<'a> {
     pub(super) decision: Decision,
     track: &'a Track,
     opened: Opened,
+    /// The track's own validator, as the preconditions were judged against it.
+    etag: header::EntityTag,
 }
 
 /// Decides the answer to `req` for `track` (found by the route): opens it and judges the
@@ -91,6 +93,7 @@ pub(super) async fn decide<'a>(
         decision,
         track,
         opened,
+        etag,
     })
 }
 
@@ -163,65 +166,58 @@ pub(super) async fn render(
         decision,
         track,
         opened,
+        etag,
     } = decided;
     let len = opened.len;
-    let etag = header::EntityTag::new_strong(opened.etag.clone());
     let last_modified = opened.modified.map(header::HttpDate::from);
-    let (status, segments) = match decision {
-        Decision::NotModified | Decision::PreconditionFailed => {
-            let status = match decision {
-                Decision::NotModified => StatusCode::NOT_MODIFIED,
-                _ => StatusCode::PRECONDITION_FAILED,
-            };
-            let mut res = HttpResponse::build(status);
-            res.insert_header(header::ETag(etag));
-            if let Some(date) = last_modified {
-                res.insert_header(header::LastModified(date));
-            }
-            return Ok(res.finish());
+    let (status, content_type, content_range, segments) = match decision {
+        Decision::NotModified => {
+            return Ok(validators(StatusCode::NOT_MODIFIED, etag, last_modified).finish());
+        }
+        Decision::PreconditionFailed => {
+            return Ok(validators(StatusCode::PRECONDITION_FAILED, etag, last_modified).finish());
         }
         Decision::Unsatisfiable => {
             let mut res = track_head(StatusCode::RANGE_NOT_SATISFIABLE, etag, last_modified);
-            res.insert_header((header::CONTENT_TYPE, content_type(&track.mime)));
             let spec = ContentRangeSpec::Bytes {
                 range: None,
                 instance_length: Some(len),
             };
-            res.insert_header(header::ContentRange(spec));
+            res.insert_header((header::CONTENT_TYPE, track_type(&track.mime)))
+                .insert_header(header::ContentRange(spec));
             return Ok(res.finish());
         }
-        Decision::Whole => (StatusCode::OK, vec![Segment::Range { offset: 0, len }]),
-        Decision::Range(ref range) => (
+        Decision::Whole => (
+            StatusCode::OK,
+            track_type(&track.mime),
+            None,
+            vec![Segment::Range { offset: 0, len }],
+        ),
+        Decision::Range(range) => (
             StatusCode::PARTIAL_CONTENT,
+            track_type(&track.mime),
+            Some(ContentRangeSpec::Bytes {
+                range: Some((*range.start(), *range.end())),
+                instance_length: Some(len),
+            }),
             vec![Segment::Range {
                 offset: *range.start(),
                 len: range.end() - range.start() + 1,
             }],
         ),
-        Decision::Parts(_) => (StatusCode::PARTIAL_CONTENT, Vec::new()),
+        Decision::Parts(multipart) => (
+            StatusCode::PARTIAL_CONTENT,
+            HeaderValue::from_str(&multipart.content_type).expect("ASCII"),
+            None,
+            multipart.segments,
+        ),
     };
     let mut res = track_head(status, etag, last_modified);
-    res.insert_header((header::CONTENT_DISPOSITION, disposition(&track.path)));
-    let segments = match decision {
-        Decision::Parts(multipart) => {
-            let content_type = HeaderValue::from_str(&multipart.content_type).expect("ASCII");
-            res.insert_header((header::CONTENT_TYPE, content_type));
-            multipart.segments
-        }
-        Decision::Range(range) => {
-            let spec = ContentRangeSpec::Bytes {
-                range: Some((*range.start(), *range.end())),
-                instance_length: Some(len),
-            };
-            res.insert_header((header::CONTENT_TYPE, content_type(&track.mime)));
-            res.insert_header(header::ContentRange(spec));
-            segments
-        }
-        _ => {
-            res.insert_header((header::CONTENT_TYPE, content_type(&track.mime)));
-            segments
-        }
-    };
+    res.insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CONTENT_DISPOSITION, disposition(&track.path)));
+    if let Some(spec) = content_range {
+        res.insert_header(header::ContentRange(spec));
+    }
     if *req.method() == Method::HEAD {
         // Range is defined for GET only (RFC 9110 §14.2): the head of the 200, no body and no pump.
         return Ok(sized_without_body(res, len));
@@ -240,18 +236,29 @@ pub(super) async fn render(
     Ok(res.body(PumpBody(pump)))
 }
 
-/// The head every track answer with a representation has.
-fn track_head(
+/// The validators every answer about a track carries (a 304 and a 412 carry nothing else).
+fn validators(
     status: StatusCode,
     etag: header::EntityTag,
     last_modified: Option<header::HttpDate>,
 ) -> HttpResponseBuilder {
     let mut res = HttpResponse::build(status);
-    res.insert_header(header::ETag(etag))
-        .insert_header((header::ACCEPT_RANGES, "bytes"));
+    res.insert_header(header::ETag(etag));
     if let Some(date) = last_modified {
         res.insert_header(header::LastModified(date));
     }
+    res
+}
+
+/// The head every track answer with a representation has: the validators, and that ranges are
+/// served.
+fn track_head(
+    status: StatusCode,
+    etag: header::EntityTag,
+    last_modified: Option<header::HttpDate>,
+) -> HttpResponseBuilder {
+    let mut res = validators(status, etag, last_modified);
+    res.insert_header((header::ACCEPT_RANGES, "bytes"));
     res
 }
 
@@ -262,7 +269,7 @@ fn sized_without_body(mut res: HttpResponseBuilder, len: u64) -> HttpResponse {
 }
 
 /// The track's `Content-Type` as a header value.
-fn content_type(mime: &str) -> HeaderValue {
+fn track_type(mime: &str) -> HeaderValue {
     HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream"))
 }
 
