@@ -133,6 +133,15 @@ pub struct Args {
     /// Bearer token /metrics asks for (set it in the environment: flags show in `ps`)
     #[arg(long, env = "AUDIO_STREAMER_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+
+    /// Folder of the listeners' data (stars, plays, playlists, play queues), in SQLite; made at start
+    #[arg(long, env = "AUDIO_STREAMER_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Keep the listeners' data in PostgreSQL instead, shared by replicas:
+    /// postgres://user[:password]@host[:port]/database (set a password in the environment)
+    #[arg(long, env = "AUDIO_STREAMER_DATABASE", hide_env_values = true, value_parser = database_url)]
+    pub database: Option<String>,
 }
 
 /// What to do instead of serving.
@@ -164,6 +173,18 @@ fn store_url(value: &str) -> Result<String, String> {
     match value.strip_prefix("s3://") {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(value.to_owned()),
         _ => Err("use s3://bucket or s3://bucket/prefix".to_owned()),
+    }
+}
+
+fn database_url(value: &str) -> Result<String, String> {
+    let bad = || "use postgres://user@host:port/database (or postgresql://)".to_owned();
+    let url = url::Url::parse(value).map_err(|_| bad())?;
+    let named = url.path().len() > 1;
+    match url.scheme() {
+        "postgres" | "postgresql" if url.host_str().is_some_and(|h| !h.is_empty()) && named => {
+            Ok(value.to_owned())
+        }
+        _ => Err(bad()),
     }
 }
 
@@ -208,6 +229,33 @@ pub struct Config {
     pub link_secret: Option<String>,
     /// An object store to serve instead of `audio_dir`.
     pub store: Option<StoreLibrary>,
+    /// Where the listeners' data is kept.
+    pub database: Database,
+}
+
+/// Where the listeners' data is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file, `audio-streamer.db`, in this folder (made at start).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database at this `postgres://` URL, which may hold a password.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    /// Never the password: the `Config` is logged and shown in panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(dir) => f.debug_tuple("Sqlite").field(dir).finish(),
+            Self::Postgres(url) => {
+                let mut shown = url::Url::parse(url).map_err(|_| std::fmt::Error)?;
+                if shown.password().is_some() {
+                    let _ = shown.set_password(Some("***"));
+                }
+                f.debug_tuple("Postgres").field(&shown.as_str()).finish()
+            }
+        }
+    }
 }
 
 /// A library in object storage, and the replica's cache of it.
@@ -286,16 +334,26 @@ impl From<Args> for Config {
                 refresh: Duration::from_secs(args.refresh_secs),
             }),
             audio_dir: args.audio_dir,
+            database: match args.database {
+                Some(url) => Database::Postgres(url),
+                None => Database::Sqlite(args.data_dir),
+            },
         }
     }
 }
 
 impl Config {
     /// Settings for a server on `127.0.0.1` at a free port, serving `audio_dir`: what tests use.
+    /// The listeners' data goes beside the folder, in `<audio_dir>.data`, so no two test folders
+    /// share it and none of it lands in the folder being watched.
     pub fn for_dir(audio_dir: impl Into<PathBuf>) -> Self {
+        let audio_dir = audio_dir.into();
+        let mut data_dir = audio_dir.clone().into_os_string();
+        data_dir.push(".data");
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            audio_dir: audio_dir.into(),
+            database: Database::Sqlite(data_dir.into()),
+            audio_dir,
             stats_interval: Duration::from_secs(1),
             log_interval: Duration::from_secs(30),
             workers: Some(2),
@@ -330,6 +388,7 @@ mod tests {
         assert_eq!(config.send_buffer, Some(256 * 1024));
         assert!(config.access_log);
         assert!(config.store.is_none());
+        assert_eq!(config.database, Database::Sqlite(PathBuf::from("data")));
         let config = Config::from(
             Args::try_parse_from(["x", "--library", "s3://b/p", "--cache-max-bytes", "1 MiB"])
                 .unwrap(),
@@ -356,8 +415,22 @@ mod tests {
             &["x", "--library", "s3:///prefix"],
             &["x", "--cache-max-bytes", "lots"],
             &["x", "--cache-dir", "c"],
+            &["x", "--database", "mysql://u@h/db"],
+            &["x", "--database", "sqlite://data.db"],
+            &["x", "--database", "postgres://"],
+            &["x", "--database", "postgres://u@h"],
+            &["x", "--database", "h:5432/db"],
         ] {
             assert!(Args::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_postgres_url_is_taken_and_its_password_never_shown() {
+        for url in ["postgres://u@h:5432/db", "postgresql://u:secret@h/db"] {
+            let config = Config::from(Args::try_parse_from(["x", "--database", url]).unwrap());
+            assert_eq!(config.database, Database::Postgres(url.to_owned()));
+            assert!(!format!("{config:?}").contains("secret"), "{config:?}");
         }
     }
 
