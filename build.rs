@@ -14,6 +14,8 @@ use std::{env, fs};
 
 fn main() {
     println!("cargo:rerun-if-changed=static");
+    // `sqlx::migrate!` embeds these; a proc macro cannot ask to be rebuilt when they change.
+    println!("cargo:rerun-if-changed=migrations");
     lay_out_code();
     let out = Path::new(&env::var("OUT_DIR").expect("set by cargo")).join("static-br");
     fs::create_dir_all(&out).expect("OUT_DIR is writable");

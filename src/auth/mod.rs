@@ -11,8 +11,8 @@ pub use self::throttle::Throttle;
 pub use self::users::{UserFile, Users, valid_name};
 
 /// Logins allowed at once from one address, then one per this long.
-const LOGIN_BURST: u32 = 5;
-const LOGIN_EVERY: std::time::Duration = std::time::Duration::from_secs(12);
+pub(crate) const LOGIN_BURST: u32 = 5;
+pub(crate) const LOGIN_EVERY: std::time::Duration = std::time::Duration::from_secs(12);
 
 /// Password checks run at once: each holds 19 MiB for ~20 ms.
 const CONCURRENT_CHECKS: usize = 2;
