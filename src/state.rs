@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::auth::{Access, AuthError, LinkSigner};
 use crate::config::{Config, Limits};
+use crate::data::{Data, DataError};
 use crate::library::{
     Cache, LibraryError, ObjectLibrary, SharedLibrary, Watcher, list_every, watch_folder,
 };
@@ -24,6 +25,9 @@ pub enum StartError {
     /// The users file or the session key.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The listeners' data (its folder or file, or the PostgreSQL server).
+    #[error(transparent)]
+    Data(#[from] DataError),
 }
 
 /// What every handler shares.
@@ -57,12 +61,16 @@ pub struct AppState {
     pub(crate) watchdog: Arc<Watchdog>,
     /// The replica's cache of an object-store library.
     pub cache: Option<Arc<Cache>>,
+    /// The listeners' stars, plays, playlists and play queues; sign-outs and the login throttle
+    /// shared with other replicas.
+    pub data: Data,
 }
 
 impl AppState {
-    /// Checks the audio folder, then starts its first scan in the background (the library fills
-    /// in while the server already answers), its watcher, and the stats sampler on the current
-    /// runtime. The sampler stops by itself once the state (and every SSE subscriber) is gone.
+    /// Checks the audio folder and opens the listeners' data (made and migrated if need be), then
+    /// starts the folder's first scan in the background (the library fills in while the server
+    /// already answers), its watcher, and the stats sampler on the current runtime. The sampler
+    /// stops by itself once the state (and every SSE subscriber) is gone.
     pub fn new(config: &Config) -> Result<Arc<Self>, StartError> {
         let access = config.access.as_ref().map(Access::open).transpose()?;
         if access.is_none() && !config.addr.ip().is_loopback() {
@@ -85,6 +93,10 @@ impl AppState {
             }
             None => (Arc::new(SharedLibrary::open(&config.audio_dir)?), None),
         };
+        // After the library, whose mistakes are the likelier. Opened on the data's own thread;
+        // this one waits (a few milliseconds for SQLite).
+        let data = Data::open(&config.database)?;
+        log::info!("listeners' data: {}", data.describe());
         log::info!("scanning {} in the background", library.location());
         let scanning = Arc::clone(&library);
         tokio::task::spawn_blocking(move || scanning.rescan());
@@ -128,6 +140,7 @@ impl AppState {
             access_log: config.access_log,
             watchdog,
             cache,
+            data,
         }))
     }
 

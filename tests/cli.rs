@@ -4,8 +4,11 @@
 use std::process::{Command, Stdio};
 
 fn run(args: &[&str]) -> (i32, String) {
+    // The listeners' data of a run that gets that far, never in the working tree.
+    let data = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
         .args(args)
+        .env("AUDIO_STREAMER_DATA_DIR", data.path())
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .output()
@@ -229,6 +232,9 @@ fn spawn_logging_to(
     let child = Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
         .args(["--port", &port.to_string(), "--audio-dir"])
         .arg(dir)
+        // Inside the (temporary) audio folder, which skips dot-entries.
+        .arg("--data-dir")
+        .arg(dir.join(".data"))
         .args(flags)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())

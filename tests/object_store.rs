@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use audio_streamer::Config;
-use audio_streamer::config::StoreLibrary;
+use audio_streamer::config::{Database, StoreLibrary};
 use audio_streamer::library::StoreConfig;
 use futures_util::StreamExt as _;
 use object_store::ObjectStoreExt as _;
@@ -31,6 +31,8 @@ fn ceph() -> Option<&'static Ceph> {
 fn config(ceph: &Ceph, bucket: &str, cache: &Path, cache_max: u64) -> Config {
     credentials_in_env();
     let mut config = Config::for_dir(cache);
+    // Inside the cache folder, which skips dot-entries: gone with the test's temp folder.
+    config.database = Database::Sqlite(cache.join(".data"));
     config.store = Some(StoreLibrary {
         store: StoreConfig {
             url: format!("s3://{bucket}/music"),

@@ -24,6 +24,8 @@ async fn mixed_traffic_for_seconds_has_no_errors_and_no_leak() {
             "--audio-dir",
         ])
         .arg(fixture.audio_dir())
+        .arg("--data-dir")
+        .arg(fixture.root().join("data"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

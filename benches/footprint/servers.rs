@@ -112,6 +112,9 @@ impl Server {
         let child = cmd
             .args(["--port", &port.to_string(), "--audio-dir"])
             .arg(audio)
+            // Inside the audio folder, which skips dot-entries.
+            .arg("--data-dir")
+            .arg(audio.join(".data"))
             // nginx runs with `access_log off` too.
             .arg("--no-access-log")
             .env("RUST_LOG", "warn")

@@ -30,6 +30,9 @@ impl Replica {
             .args(["--s3-endpoint", &ceph.endpoint])
             .arg("--cache-dir")
             .arg(cache)
+            // Inside the cache folder, which skips dot-entries.
+            .arg("--data-dir")
+            .arg(cache.join(".data"))
             .args(["--cache-max-bytes", cache_max, "--refresh-secs", "1"])
             .arg("--no-access-log")
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use audio_streamer::Config;
+use audio_streamer::config::Database;
 use tempfile::TempDir;
 
 /// A temp folder laid out as `<tmp>/audio/` (served) beside `<tmp>/secret.mp3` (must never be served).
@@ -60,10 +61,12 @@ impl Fixture {
         self.file(relative, &bytes)
     }
 
-    /// Settings for a server on this fixture's folder: a free port, samples every 100 ms.
+    /// Settings for a server on this fixture's folder: a free port, samples every 100 ms, the
+    /// listeners' data in `<tmp>/data` (beside the audio folder, gone with the fixture).
     pub fn config(&self) -> Config {
         let mut config = Config::for_dir(self.audio_dir());
         config.stats_interval = Duration::from_millis(100);
+        config.database = Database::Sqlite(self.tmp.path().join("data"));
         config
     }
 }
