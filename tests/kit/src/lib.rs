@@ -1,19 +1,21 @@
 //! What audio-streamer's tests and benchmarks share: generated fixtures (WAV, MP3, PNG, tags, sox
 //! tracks) in temp folders, the app in-process, the real server on an ephemeral port, a raw HTTP/1.1
 //! client for requests no well-behaved client would send, [`load`], the mixed soak traffic,
-//! [`browser`], Chromium launched as the browser tests and the browser benchmark use it, and
-//! [`Ceph`], a real one-node Ceph S3 gateway.
+//! [`browser`], Chromium launched as the browser tests and the browser benchmark use it,
+//! [`Ceph`], a real one-node Ceph S3 gateway, and [`Postgres`], a PostgreSQL server of its own.
 
 pub mod browser;
 mod ceph;
 mod deploy;
 mod fixtures;
 pub mod load;
+mod postgres;
 mod server;
 
 pub use ceph::*;
 pub use deploy::*;
 pub use fixtures::*;
+pub use postgres::*;
 pub use server::*;
 
 /// A field of `/proc/<pid>/status` summed over `pids`, KiB (`VmRSS`, `RssAnon`, ...).
