@@ -139,10 +139,12 @@ async fn postgres(url: &str, place: &str) -> Result<Db, DataError> {
         .await
         .map_err(|err| start(place, err))?;
     conn.close().await.map_err(|err| start(place, err))?;
-    // Lazily: a connection is made when a query needs one, and a dead one (the server restarted)
-    // is found by the ping before it is handed out, and replaced.
+    // Lazily: a connection is made when a query needs one. A kept one is pinged before it is
+    // handed out (sqlx's default, relied on here), so once a restarted server is back the first
+    // query already gets a new connection instead of a dead one.
     let pool = AnyPoolOptions::new()
         .max_connections(POSTGRES_CONNECTIONS)
+        .test_before_acquire(true)
         .acquire_timeout(ACQUIRE)
         .connect_lazy_with(options);
     Ok(Db { pool, writer: None })
