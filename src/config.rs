@@ -427,11 +427,13 @@ mod tests {
 
     #[test]
     fn a_postgres_url_is_taken_and_its_password_never_shown() {
-        for url in ["postgres://u@h:5432/db", "postgresql://u:secret@h/db"] {
+        for url in ["postgres://u@h:5432/db", "postgresql://u:hunter2@h/db"] {
             let config = Config::from(Args::try_parse_from(["x", "--database", url]).unwrap());
             assert_eq!(config.database, Database::Postgres(url.to_owned()));
-            assert!(!format!("{config:?}").contains("secret"), "{config:?}");
+            assert!(!format!("{config:?}").contains("hunter2"), "{config:?}");
         }
+        let shown = format!("{:?}", Database::Postgres("postgres://u:pw@h/db".to_owned()));
+        assert_eq!(shown, r#"Postgres("postgres://u:***@h/db")"#);
     }
 
     #[test]
