@@ -432,7 +432,10 @@ mod tests {
             assert_eq!(config.database, Database::Postgres(url.to_owned()));
             assert!(!format!("{config:?}").contains("hunter2"), "{config:?}");
         }
-        let shown = format!("{:?}", Database::Postgres("postgres://u:pw@h/db".to_owned()));
+        let shown = format!(
+            "{:?}",
+            Database::Postgres("postgres://u:pw@h/db".to_owned())
+        );
         assert_eq!(shown, r#"Postgres("postgres://u:***@h/db")"#);
     }
 

@@ -1,13 +1,26 @@
-//! A real PostgreSQL server of its own in a temp folder on 127.0.0.1 (Debian's PostgreSQL 15), for
+//! A real PostgreSQL server of its own in a temp folder on 127.0.0.1 (Debian's PostgreSQL), for
 //! the data tests and benchmark: started, stopped and started again on the same port and folder
 //! (an outage), and killed with its folder removed when dropped.
 
 use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = "/usr/lib/postgresql/15/bin";
+/// Where Debian puts a version's programs: 15 is bookworm's; a later one is taken when installed.
+fn bin() -> PathBuf {
+    let newest = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse::<u32>().ok()?, e.path())))
+        .filter(|(_, dir)| dir.join("bin/postgres").exists())
+        .max();
+    newest.map_or_else(
+        || PathBuf::from("/usr/lib/postgresql/15/bin"),
+        |(_, dir)| dir.join("bin"),
+    )
+}
 
 /// The database [`Postgres::start`] makes.
 const DATABASE: &str = "audio_streamer";
@@ -25,13 +38,11 @@ impl Postgres {
     /// Makes a cluster (initdb), starts it and makes a database, or `None` when PostgreSQL is not
     /// installed (the test then says how to install it and is skipped; under `CI=true` it fails).
     pub fn start() -> Option<Self> {
+        let bin = bin();
+        let tool = |name: &str| bin.join(name).display().to_string();
         if !crate::installed(
             "PostgreSQL test",
-            &[
-                &format!("{BIN}/initdb"),
-                &format!("{BIN}/postgres"),
-                &format!("{BIN}/createdb"),
-            ],
+            &[&tool("initdb"), &tool("postgres"), &tool("createdb")],
             "postgresql",
         ) {
             return None;
@@ -190,7 +201,7 @@ impl Postgres {
 
     /// One of PostgreSQL's programs, as the user it runs as.
     fn command(&self, program: &str) -> Command {
-        let mut command = Command::new(Path::new(BIN).join(program));
+        let mut command = Command::new(bin().join(program));
         command.env_remove("PGDATABASE").env_remove("PGUSER");
         if let Some((uid, gid)) = self.user {
             command.uid(uid).gid(gid);
