@@ -904,6 +904,36 @@ fn sqlite_keeps_a_write_ahead_log() {
     drop(data);
 }
 
+/// The writing connection leaves checkpoints to a task of their own: the log's pages still reach
+/// the database file while the server runs.
+#[tokio::test]
+async fn sqlite_copies_its_write_ahead_log_into_the_file_while_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sqlite_at(tmp.path());
+    let file = tmp.path().join("audio-streamer.db");
+    let before = std::fs::metadata(&file).unwrap().len();
+    for i in 0..2_000 {
+        let track = format!("tr-{i:05}-{}", "x".repeat(40));
+        data.star("frank", Kind::Track, &track).await.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = std::fs::metadata(&file).unwrap().len();
+        if now > before + 100_000 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the file stayed at {now} bytes (from {before}): no checkpoint"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        data.starred("frank", Kind::Track).await.unwrap().len(),
+        2_000
+    );
+}
+
 #[test]
 fn data_is_usable_from_any_runtime_and_dropped_inside_one_without_panicking() {
     let tmp = tempfile::tempdir().unwrap();

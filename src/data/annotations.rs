@@ -69,7 +69,7 @@ impl Data {
         check::id(kind.what(), id)?;
         let (db, user, id, at) = (self.db(), user.to_owned(), id.to_owned(), now());
         self.spawn(async move {
-            db.write(|conn| {
+            db.write(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO annotations (user_name, item_kind, item_id, starred_ms) \
@@ -97,7 +97,7 @@ impl Data {
         check::id(kind.what(), id)?;
         let (db, user, id) = (self.db(), user.to_owned(), id.to_owned());
         self.spawn(async move {
-            db.write(|conn| {
+            db.write(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "UPDATE annotations SET starred_ms = NULL \
@@ -155,7 +155,7 @@ impl Data {
         rating.map(check::rating).transpose()?;
         let (db, user, id) = (self.db(), user.to_owned(), id.to_owned());
         self.spawn(async move {
-            db.write(|conn| {
+            db.write(move |conn| {
                 Box::pin(async move {
                     let query = match rating {
                         Some(rating) => sqlx::query(
@@ -198,7 +198,7 @@ impl Data {
         check::id("a track id", track)?;
         let (db, user, track, at) = (self.db(), user.to_owned(), track.to_owned(), millis(at));
         self.spawn(async move {
-            db.write(|conn| {
+            db.write(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO annotations \

@@ -63,11 +63,21 @@ struct Inner {
 /// when dropped and so must not be dropped on it).
 #[derive(Clone)]
 struct Db {
+    /// Every read, and on PostgreSQL every write.
     pool: AnyPool,
-    /// SQLite lets one connection write at a time and makes the others poll with growing sleeps
-    /// (`busy_timeout`); this server's writers wait their turn here instead, in order. `None` for
-    /// PostgreSQL, whose row locks queue writers themselves.
-    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite's one writing connection. SQLite lets one connection write at a time and makes the
+    /// others poll with sleeps growing to 100 ms (`busy_timeout`); this server's writers take
+    /// turns on this lock instead, in order, with no pool to go through. `None` for PostgreSQL,
+    /// whose row locks queue writers themselves.
+    writer: Option<Arc<tokio::sync::Mutex<Writer>>>,
+}
+
+/// SQLite's writing connection, opened again after a failure.
+struct Writer {
+    options: sqlx::any::AnyConnectOptions,
+    conn: Option<AnyConnection>,
+    /// Told after each write, to checkpoint the write-ahead log soon (see `open::checkpoints`).
+    wrote: Arc<tokio::sync::Notify>,
 }
 
 /// Why the listeners' data could not be read or written. The HTTP layer maps each variant to one
@@ -253,40 +263,58 @@ type Work<'c, T> = BoxFuture<'c, Result<T, DataError>>;
 impl Db {
     /// Runs `work` as one transaction, committed if it returns `Ok`, rolled back otherwise. On
     /// SQLite, after this server's earlier writers.
-    async fn transaction<T>(
+    async fn transaction<T: Send>(
         &self,
-        work: impl for<'c> FnOnce(&'c mut AnyConnection) -> Work<'c, T>,
+        work: impl for<'c> FnOnce(&'c mut AnyConnection) -> Work<'c, T> + Send + 'static,
     ) -> Result<T, DataError> {
-        let _turn = self.turn().await;
-        let mut tx = self.pool.begin().await?;
-        match work(&mut tx).await {
-            Ok(done) => {
-                tx.commit().await?;
-                Ok(done)
-            }
-            Err(err) => {
-                // The work's error is the one to tell; a failed rollback ends the connection.
-                let _ = tx.rollback().await;
-                Err(err)
-            }
-        }
+        self.write(|conn| {
+            Box::pin(async move {
+                let mut tx = sqlx::Connection::begin(conn).await?;
+                match work(&mut tx).await {
+                    Ok(done) => {
+                        tx.commit().await?;
+                        Ok(done)
+                    }
+                    Err(err) => {
+                        // The work's error is the one to tell; a failed rollback ends the
+                        // connection.
+                        let _ = tx.rollback().await;
+                        Err(err)
+                    }
+                }
+            })
+        })
+        .await
     }
 
-    /// Runs one writing statement (atomic by itself) in its turn.
+    /// Runs `work`, one writing statement (atomic by itself) or a transaction, on a writing
+    /// connection: SQLite's own in its turn, or one of PostgreSQL's pool.
     async fn write<T>(
         &self,
-        work: impl for<'c> FnOnce(&'c mut AnyConnection) -> Work<'c, T>,
+        work: impl for<'c> FnOnce(&'c mut AnyConnection) -> Work<'c, T> + Send,
     ) -> Result<T, DataError> {
-        let _turn = self.turn().await;
-        let mut conn = self.pool.acquire().await?;
-        work(&mut conn).await
-    }
-
-    async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.writer {
-            Some(writer) => Some(writer.lock().await),
-            None => None,
+        let Some(writer) = &self.writer else {
+            let mut conn = self.pool.acquire().await?;
+            return work(&mut conn).await;
+        };
+        let mut writer = writer.lock().await;
+        let Writer {
+            options,
+            conn,
+            wrote,
+        } = &mut *writer;
+        let opened = match conn.take() {
+            Some(opened) => opened,
+            None => open::writer(options).await?,
+        };
+        let done = work(conn.insert(opened)).await;
+        match &done {
+            Ok(_) => wrote.notify_one(),
+            // Busy past the timeout, or the file is failing: a new connection next time.
+            Err(DataError::Unavailable(_)) => *conn = None,
+            Err(_) => {}
         }
+        done
     }
 }
 

@@ -12,7 +12,7 @@ use sqlx::Connection as _;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
 
-use super::{DataError, Db};
+use super::{DataError, Db, Writer};
 use crate::config::Database;
 
 /// The SQLite file in `--data-dir`.
@@ -25,8 +25,12 @@ const ACQUIRE: Duration = Duration::from_secs(2);
 /// How long SQLite waits for another process's write to end before saying it is busy.
 const BUSY: Duration = Duration::from_secs(5);
 
-/// Connections per pool. SQLite: readers beside the one writer (WAL lets them read meanwhile).
-const SQLITE_CONNECTIONS: u32 = 4;
+/// How long after a write the write-ahead log is checkpointed (writes meanwhile join it).
+const CHECKPOINT_AFTER: Duration = Duration::from_millis(200);
+
+/// Connections per pool. SQLite: readers, beside the one writing connection (WAL lets them read
+/// while it writes).
+const SQLITE_READERS: u32 = 3;
 /// PostgreSQL: small, since every replica has its own pool and the server's default cap is 100.
 const POSTGRES_CONNECTIONS: u32 = 8;
 
@@ -100,29 +104,72 @@ async fn sqlite(dir: &Path) -> Result<Db, DataError> {
         .run_direct(&mut conn)
         .await
         .map_err(|err| start(file.display(), err))?;
-    conn.close().await.map_err(at)?;
+    settings(&mut conn, true).await.map_err(at)?;
+    // Readers: a local file does not go away, so a kept connection is handed out unpinged.
     let pool = AnyPoolOptions::new()
-        .max_connections(SQLITE_CONNECTIONS)
+        .max_connections(SQLITE_READERS)
         .acquire_timeout(ACQUIRE)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                // Per connection. NORMAL: in WAL mode a commit survives a crash of the process,
-                // and the last ones may be lost only if the machine itself stops (no fsync each).
-                for pragma in [
-                    format!("PRAGMA busy_timeout = {}", BUSY.as_millis()),
-                    "PRAGMA synchronous = NORMAL".to_owned(),
-                    "PRAGMA foreign_keys = ON".to_owned(),
-                ] {
-                    sqlx::query(&pragma).execute(&mut *conn).await?;
-                }
-                Ok(())
-            })
-        })
-        .connect_lazy_with(options);
+        .test_before_acquire(false)
+        .after_connect(|conn, _| Box::pin(settings(conn, false)))
+        .connect_lazy_with(options.clone());
+    let wrote = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(checkpoints(pool.clone(), Arc::clone(&wrote)));
     Ok(Db {
         pool,
-        writer: Some(Arc::new(tokio::sync::Mutex::new(()))),
+        writer: Some(Arc::new(tokio::sync::Mutex::new(Writer {
+            options,
+            conn: Some(conn),
+            wrote,
+        }))),
     })
+}
+
+/// Copies the write-ahead log back into the database file a moment after writes, on a reading
+/// connection. SQLite would otherwise do it inside the commit that fills the log past 1,000
+/// pages, holding up that write and every one queued behind it for the copy and its fsyncs (the
+/// writing connection has `wal_autocheckpoint` off). PASSIVE: it neither waits for nor blocks
+/// readers and the writer. Idle, it sleeps until the next write. Ends with the data's runtime.
+async fn checkpoints(pool: sqlx::AnyPool, wrote: Arc<tokio::sync::Notify>) {
+    loop {
+        wrote.notified().await;
+        // The writes of the next moment join this checkpoint.
+        tokio::time::sleep(CHECKPOINT_AFTER).await;
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            log::warn!("listeners' data: cannot checkpoint the write-ahead log: {err}");
+        }
+    }
+}
+
+/// SQLite's writing connection, again (after one failed).
+pub(super) async fn writer(options: &AnyConnectOptions) -> Result<AnyConnection, DataError> {
+    let mut conn = AnyConnection::connect_with(options).await?;
+    settings(&mut conn, true).await?;
+    Ok(conn)
+}
+
+/// The settings of a SQLite connection, which last as long as it does.
+async fn settings(conn: &mut AnyConnection, writes: bool) -> Result<(), sqlx::Error> {
+    // NORMAL: in WAL mode a commit survives a crash of the process, and the last ones may be lost
+    // only if the machine itself stops (no fsync at each commit). The page cache: at most 1 MiB
+    // a connection (2 MiB by default); the system's cache holds the file anyway.
+    let mut pragmas = vec![
+        format!("PRAGMA busy_timeout = {}", BUSY.as_millis()),
+        "PRAGMA synchronous = NORMAL".to_owned(),
+        "PRAGMA foreign_keys = ON".to_owned(),
+        "PRAGMA cache_size = -1024".to_owned(),
+    ];
+    if writes {
+        // `checkpoints` does it instead; after one, the log file is cut back to 4 MiB.
+        pragmas.push("PRAGMA wal_autocheckpoint = 0".to_owned());
+        pragmas.push("PRAGMA journal_size_limit = 4194304".to_owned());
+    }
+    for pragma in pragmas {
+        sqlx::query(&pragma).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn postgres(url: &str, place: &str) -> Result<Db, DataError> {

@@ -120,7 +120,7 @@ impl Data {
         };
         let (db, row) = (self.db(), made.clone());
         self.spawn(async move {
-            db.transaction(|conn| {
+            db.transaction(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO playlists \
@@ -216,7 +216,7 @@ impl Data {
         check::tracks("a playlist", &edit.append, MAX_ENTRIES)?;
         let (db, user, id) = (self.db(), user.to_owned(), id.to_owned());
         self.spawn(async move {
-            db.transaction(|conn| Box::pin(async move { apply(conn, &user, &id, edit).await }))
+            db.transaction(move |conn| Box::pin(async move { apply(conn, &user, &id, edit).await }))
                 .await
         })
         .await
@@ -235,15 +235,20 @@ impl Data {
         check::tracks("a playlist", &tracks, MAX_ENTRIES)?;
         let (db, user, id) = (self.db(), user.to_owned(), id.to_owned());
         self.spawn(async move {
-            db.transaction(|conn| {
+            db.transaction(move |conn| {
                 Box::pin(async move {
-                    bump(conn, &user, &id, expected_version).await?;
+                    let edit = PlaylistEdit {
+                        expected_version,
+                        ..Default::default()
+                    };
+                    let count = Count::Set(position(tracks.len()));
+                    let (info, _) = bump(conn, &user, &id, &edit, count).await?;
                     sqlx::query("DELETE FROM playlist_entries WHERE playlist_id = $1")
                         .bind(&id)
                         .execute(&mut *conn)
                         .await?;
                     insert_entries(conn, &id, 0, &tracks).await?;
-                    finish(conn, &id, tracks.len(), &PlaylistEdit::default()).await
+                    Ok(info)
                 })
             })
             .await
@@ -258,7 +263,7 @@ impl Data {
         check::id("a playlist id", id)?;
         let (db, user, id) = (self.db(), user.to_owned(), id.to_owned());
         self.spawn(async move {
-            db.transaction(|conn| {
+            db.transaction(move |conn| {
                 Box::pin(async move {
                     let done = sqlx::query("DELETE FROM playlists WHERE id = $1 AND owner = $2")
                         .bind(&id)
@@ -277,34 +282,66 @@ impl Data {
     }
 }
 
+/// How an edit changes the entry count.
+#[derive(Clone, Copy)]
+enum Count {
+    /// By this many (an append, a removal, or both).
+    Add(i64),
+    /// To this many (a replacement).
+    Set(i64),
+}
+
 /// The first statement of every edit: bumps the version of `user`'s playlist `id`, which locks
-/// it until the transaction ends, and checks the version the client expects. Returns the entry
-/// count.
+/// it until the transaction ends, and writes the edit's metadata and new entry count in the same
+/// statement. Checks the version the client expects; returns the playlist as it will be once the
+/// edit's entries are written, and its entry count before.
 async fn bump(
     conn: &mut AnyConnection,
     user: &str,
     id: &str,
-    expected: Option<i64>,
-) -> Result<usize, DataError> {
-    let row = sqlx::query(
-        "UPDATE playlists SET version = version + 1, changed_ms = $3 \
-         WHERE id = $1 AND owner = $2 RETURNING version, entries",
-    )
-    .bind(id)
-    .bind(user)
-    .bind(now())
-    .fetch_optional(&mut *conn)
-    .await?;
+    edit: &PlaylistEdit,
+    count: Count,
+) -> Result<(PlaylistInfo, usize), DataError> {
+    let entries = match count {
+        Count::Add(_) => "entries + $4",
+        Count::Set(_) => "$4",
+    };
+    let sql = format!(
+        "UPDATE playlists SET version = version + 1, changed_ms = $3, entries = {entries}, \
+         name = COALESCE($5, name), comment = COALESCE($6, comment), \
+         public = COALESCE($7, public) \
+         WHERE id = $1 AND owner = $2 RETURNING {COLUMNS}"
+    );
+    let (Count::Add(n) | Count::Set(n)) = count;
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .bind(user)
+        .bind(now())
+        .bind(n)
+        .bind(edit.name.as_deref())
+        .bind(edit.comment.as_deref())
+        .bind(edit.public.map(i64::from))
+        .fetch_optional(&mut *conn)
+        .await?;
     let Some(row) = row else {
         return Err(refusal(conn, id).await);
     };
-    let current = row.try_get::<i64, _>(0)? - 1;
-    if let Some(expected) = expected
+    let info = info(&row)?;
+    let current = info.version - 1;
+    if let Some(expected) = edit.expected_version
         && expected != current
     {
         return Err(DataError::Conflict { expected, current });
     }
-    Ok(usize::try_from(unsigned(row.try_get(1)?)).unwrap_or(usize::MAX))
+    let before = match count {
+        Count::Add(n) => i64::try_from(info.entries).unwrap_or(i64::MAX) - n,
+        // Not needed by a replacement, which rewrites every entry.
+        Count::Set(_) => 0,
+    };
+    if info.entries > MAX_ENTRIES {
+        return Err(too_long(info.entries));
+    }
+    Ok((info, usize::try_from(before).unwrap_or(0)))
 }
 
 /// Why a user could not change playlist `id`: it is someone else's public one, or they cannot see
@@ -327,21 +364,20 @@ async fn apply(
     id: &str,
     edit: PlaylistEdit,
 ) -> Result<PlaylistInfo, DataError> {
-    let mut entries = bump(conn, user, id, edit.expected_version).await?;
-    let outside = |at: usize, entries: usize| {
+    let mut gone = edit.remove.clone();
+    gone.sort_unstable();
+    gone.dedup();
+    let change = position(edit.append.len()) - position(gone.len());
+    let (info, entries) = bump(conn, user, id, &edit, Count::Add(change)).await?;
+    let outside = |at: usize| {
         DataError::Invalid(format!(
             "no entry at position {at}: the playlist has {entries} (positions 0 to {})",
             entries.saturating_sub(1)
         ))
     };
-    if !edit.remove.is_empty() {
-        let mut gone = edit.remove.clone();
-        gone.sort_unstable();
-        gone.dedup();
-        if let Some(&last) = gone.last()
-            && last >= entries
-        {
-            return Err(outside(last, entries));
+    if let Some(&last) = gone.last() {
+        if last >= entries {
+            return Err(outside(last));
         }
         let first = gone[0];
         let tail = take_range(conn, id, first, entries).await?;
@@ -352,11 +388,10 @@ async fn apply(
             .map(|(_, track)| track)
             .collect();
         insert_entries(conn, id, first, &kept).await?;
-        entries -= gone.len();
     }
     if let Some((from, to)) = edit.moved {
         if let Some(at) = [from, to].into_iter().find(|&at| at >= entries) {
-            return Err(outside(at, entries));
+            return Err(outside(at));
         }
         if from != to {
             // Only the entries between the two positions change places.
@@ -367,15 +402,8 @@ async fn apply(
             insert_entries(conn, id, low, &range).await?;
         }
     }
-    if !edit.append.is_empty() {
-        let after = entries + edit.append.len();
-        if after > MAX_ENTRIES {
-            return Err(too_long(after));
-        }
-        insert_entries(conn, id, entries, &edit.append).await?;
-        entries = after;
-    }
-    finish(conn, id, entries, &edit).await
+    insert_entries(conn, id, entries - gone.len(), &edit.append).await?;
+    Ok(info)
 }
 
 /// Takes the entries at positions `from..to` out of the playlist, returning their tracks in order.
@@ -419,27 +447,4 @@ async fn insert_entries(
         tracks,
     )
     .await
-}
-
-/// The last statement of an edit: the new count and metadata, and the playlist as it is now.
-async fn finish(
-    conn: &mut AnyConnection,
-    id: &str,
-    entries: usize,
-    edit: &PlaylistEdit,
-) -> Result<PlaylistInfo, DataError> {
-    let sql = format!(
-        "UPDATE playlists SET entries = $2, name = COALESCE($3, name), \
-         comment = COALESCE($4, comment), public = COALESCE($5, public) \
-         WHERE id = $1 RETURNING {COLUMNS}"
-    );
-    let row = sqlx::query(&sql)
-        .bind(id)
-        .bind(position(entries))
-        .bind(edit.name.as_deref())
-        .bind(edit.comment.as_deref())
-        .bind(edit.public.map(i64::from))
-        .fetch_one(&mut *conn)
-        .await?;
-    info(&row)
 }

@@ -60,7 +60,7 @@ impl Data {
         let position_ms = check::offset(position_ms)?;
         let (db, user, by) = (self.db(), user.to_owned(), changed_by.to_owned());
         self.spawn(async move {
-            db.transaction(|conn| {
+            db.transaction(move |conn| {
                 Box::pin(async move {
                     // The queue's row first: the write (and its lock) before the entries go.
                     sqlx::query(
@@ -148,7 +148,7 @@ impl Data {
             comment.to_owned(),
         );
         self.spawn(async move {
-            db.write(|conn| {
+            db.write(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO bookmarks \
@@ -206,7 +206,7 @@ impl Data {
         check::id("a track id", track)?;
         let (db, user, track) = (self.db(), user.to_owned(), track.to_owned());
         self.spawn(async move {
-            db.write(|conn| {
+            db.write(move |conn| {
                 Box::pin(async move {
                     let done =
                         sqlx::query("DELETE FROM bookmarks WHERE user_name = $1 AND track_id = $2")

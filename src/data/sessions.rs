@@ -21,7 +21,7 @@ impl Data {
         let expires = i64::try_from(expires_unix.saturating_mul(1000)).unwrap_or(i64::MAX);
         let (db, id) = (self.db(), session_id.to_owned());
         self.spawn(async move {
-            db.transaction(|conn| {
+            db.transaction(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO signed_out (session_id, expires_ms) VALUES ($1, $2) \
@@ -83,7 +83,7 @@ impl Data {
             .is_multiple_of(FORGET_EVERY);
         let (db, key, now) = (self.db(), key.to_owned(), millis(now));
         self.spawn(async move {
-            db.write(|conn| {
+            db.write(move |conn| {
                 Box::pin(async move {
                     let row = sqlx::query(
                         "INSERT INTO login_throttle (throttle_key, tat_ms, refused) \
