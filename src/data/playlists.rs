@@ -1,9 +1,10 @@
 //! Playlists: a user's named, ordered lists of track ids (duplicates allowed), private or public.
 //!
 //! Every change is one transaction whose first statement bumps the playlist's `version`
-//! (`UPDATE … SET version = version + 1`). In PostgreSQL that takes the playlist's row lock, in
-//! SQLite the database's write lock, before anything is read, so the entry count and positions an
-//! edit works from cannot change under it: two clients appending at once both land, in turn.
+//! (`UPDATE … SET version = version + 1`, with the edit's metadata and new entry count). In
+//! PostgreSQL that takes the playlist's row lock, in SQLite the database's write lock, before
+//! anything is read, so the entry count and positions an edit works from cannot change under it:
+//! two clients appending at once both land, in turn.
 //! A client may also send the version it edits and get [`DataError::Conflict`] if it moved on.
 
 use std::time::SystemTime;
