@@ -45,6 +45,34 @@ fn an_audio_folder_that_is_a_file_is_rejected() {
 }
 
 #[test]
+fn an_unusable_data_folder_is_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), b"").unwrap();
+    let data = dir.path().join("file").join("data");
+    let audio = dir.path().to_str().unwrap();
+    let (code, stderr) = run(&[
+        "--audio-dir",
+        audio,
+        "--port",
+        "0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot open the listeners' data at {}",
+            data.display()
+        )),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&["--database", "mysql://me@db/music"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("postgres://"), "{stderr}");
+}
+
+#[test]
 fn a_port_in_use_is_one_line_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
