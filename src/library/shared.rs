@@ -12,12 +12,16 @@ use tokio::sync::watch;
 use super::changes::{ChangeLog, Delta, changed_names};
 use super::folder::Folder;
 use super::listing::Artwork;
+use super::lyrics::Lyrics;
 use super::storage::{Opened, SeekRead, Storage};
-use super::tags::{self, Image, Tags};
+use super::tags::{self, Image, Names, Tags};
 use super::{Library, LibraryError, Track, lock};
 
 /// Largest folder image served; a bigger `cover.jpg` is not a cover.
 const MAX_IMAGE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Largest `.lrc` file read; lyrics are a few KiB.
+const MAX_LYRICS_BYTES: u64 = 1024 * 1024;
 
 /// How often a long scan logs its progress and shows open pages what it has found so far.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
@@ -133,6 +137,23 @@ impl SharedLibrary {
         Image::new(data)
     }
 
+    /// The lyrics of `track`, read now: its `.lrc` file if it has one that holds lyrics, else the
+    /// lyrics in its tags; `None` when neither has any. May block.
+    pub fn lyrics(&self, track: &Track) -> Option<Lyrics> {
+        let from_file = || {
+            let path = track.lyrics_file.as_deref()?;
+            let mut data = Vec::new();
+            let reader = self.storage.reader(path).ok()?;
+            reader.take(MAX_LYRICS_BYTES).read_to_end(&mut data).ok()?;
+            Lyrics::parse(&String::from_utf8_lossy(&data))
+        };
+        let embedded = || {
+            let reader = self.storage.reader(&track.path).ok()?;
+            Lyrics::parse(&tags::embedded_lyrics_from(reader, &track.path)?)
+        };
+        from_file().or_else(|| track.tags.has_lyrics.then(embedded).flatten())
+    }
+
     /// The current snapshot.
     pub fn snapshot(&self) -> Arc<Library> {
         Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
@@ -196,23 +217,23 @@ impl SharedLibrary {
         };
         walk.sort();
         let previous = self.snapshot();
-        let known: HashMap<&Path, &Track> = previous
-            .tracks
-            .iter()
-            .map(|t| (t.path.as_path(), t))
-            .collect();
+        let known: HashMap<&Path, &Track> = previous.tracks.iter().map(|t| (&*t.path, t)).collect();
         let mut tags: HashMap<PathBuf, Tags> = HashMap::with_capacity(walk.files.len());
+        // One copy of each artist and genre name for the whole library.
+        let mut names = Names::default();
         let mut todo = Vec::new();
         for file in &walk.files {
             let unchanged = known
-                .get(file.path.as_path())
+                .get(&*file.path)
                 .filter(|t| t.size == file.size && t.modified == file.modified)
                 .and_then(|t| t.read_tags());
             match unchanged {
                 Some(read) => {
-                    tags.insert(file.path.clone(), read.clone());
+                    let mut read = read.clone();
+                    read.share_names(&mut names);
+                    tags.insert(file.path.to_path_buf(), read);
                 }
-                None => todo.push(file.path.as_path()),
+                None => todo.push(&*file.path),
             }
         }
         drop(known);
@@ -229,10 +250,9 @@ impl SharedLibrary {
                 .store(true, std::sync::atomic::Ordering::Release);
         }
         for (i, path) in todo.into_iter().enumerate() {
-            tags.insert(
-                path.to_owned(),
-                Tags::read_from(self.storage.reader(path), path),
-            );
+            let mut read = Tags::read_from(self.storage.reader(path), path);
+            read.share_names(&mut names);
+            tags.insert(path.to_owned(), read);
             if shown.elapsed() >= PROGRESS_EVERY {
                 shown = Instant::now();
                 log::info!(
@@ -247,7 +267,7 @@ impl SharedLibrary {
         let library = self.publish(Some(Library::build(&walk, &tags)), None);
         self.listed
             .store(true, std::sync::atomic::Ordering::Release);
-        drop((walk, tags, previous));
+        drop((walk, tags, names, previous));
         if total > 0 {
             // Hand the scan's scratch memory back now rather than at the sampler's next trim.
             crate::sys::trim_heap();
