@@ -6,14 +6,18 @@
 //!
 //! - `storage`: the seam between the library and where the bytes live; `folder`: a local folder
 //!   (the default); `store`: S3-compatible object storage, with the replica's bounded cache;
-//! - `listing`: what a storage lists; `tags` and `media`: what one file is;
-//! - `track`: a track as listed; this module: the snapshot and its name index;
+//! - `listing`: what a storage lists; `tags` and `media`: what one file is; `lyrics`: lyrics text
+//!   into lines;
+//! - `track`: a track as listed; `ids`: stable ids; this module: the snapshot, its name and id
+//!   indexes, and its [`Catalog`] (built on first use);
 //! - `shared`: the snapshot all workers share, rescanned in the background; `watcher`: when;
 //!   `changes`: what changed from one version of the list to the next, for open pages.
 
 mod changes;
 mod folder;
+pub(crate) mod ids;
 mod listing;
+pub mod lyrics;
 mod media;
 mod shared;
 mod storage;
@@ -23,10 +27,15 @@ mod track;
 mod watcher;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
 use std::io;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use percent_encoding::percent_decode_str;
+
+use crate::catalog::Catalog;
 
 pub use self::changes::{Delta, Placed};
 pub use self::listing::Artwork;
@@ -36,7 +45,8 @@ pub use self::storage::SeekRead;
 pub(crate) use self::storage::{Chunks, Content, LocalFile, Opened, RangedRead};
 pub(crate) use self::store::ObjectLibrary;
 pub use self::store::{Cache, Lease, StoreConfig};
-pub use self::tags::{Image, Tags};
+pub(crate) use self::tags::VARIOUS_ARTISTS;
+pub use self::tags::{Codec, Image, Mbid, MusicBrainz, ReplayGain, Stream, Tags};
 pub use self::track::Track;
 pub(crate) use self::watcher::{Watcher, list_every, watch_folder};
 
@@ -83,9 +93,31 @@ pub enum LibraryError {
 #[derive(Debug, Default)]
 pub struct Library {
     tracks: Vec<Track>,
-    index: HashMap<String, usize>,
+    /// Request names: `(hash of a name, track, which of its names)`, sorted. A hash and a check
+    /// of the name rather than a map of owned names, which would copy every name and path.
+    index: Vec<(u64, u32, NameKind)>,
+    /// Track ids: `(the id's 64 bits, track)`, sorted.
+    ids: Vec<(u64, u32)>,
     /// Every folder the scan walked (what the watcher watches).
     folders: Vec<PathBuf>,
+    /// Albums, artists and genres, built when first asked for.
+    catalog: OnceLock<Catalog>,
+}
+
+/// Which of a track's names an index entry stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameKind {
+    /// [`Track::name`].
+    Name,
+    /// Its path with the extension.
+    Path,
+    /// Its path without the extension, when that is not its name (a shared stem).
+    Stem,
+}
+
+/// The hash the name index files names under: the same within a process, which is all it needs.
+fn name_hash(name: &str) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(name)
 }
 
 impl Library {
@@ -99,7 +131,7 @@ impl Library {
         let tags = walk
             .files
             .iter()
-            .map(|f| (f.path.clone(), Tags::read(&f.path)))
+            .map(|f| (f.path.to_path_buf(), Tags::read(&f.path)))
             .collect();
         Ok(Self::build(&walk, &tags))
     }
@@ -112,7 +144,35 @@ impl Library {
     /// The track a request name means, if any. `name` is the fully percent-decoded path after
     /// `/audio/`; it matches a track's [`Track::name`], or its path with the extension.
     pub fn get(&self, name: &str) -> Option<&Track> {
-        self.index.get(name).map(|&i| &self.tracks[i])
+        let hash = name_hash(name);
+        let start = self.index.partition_point(|&(h, _, _)| h < hash);
+        self.index[start..]
+            .iter()
+            .take_while(|&&(h, _, _)| h == hash)
+            .map(|&(_, i, kind)| (&self.tracks[i as usize], kind))
+            .find(|(track, kind)| match kind {
+                NameKind::Name => track.name == name,
+                NameKind::Path => track.is_at(name, true),
+                NameKind::Stem => track.is_at(name, false),
+            })
+            .map(|(track, _)| track)
+    }
+
+    /// The track whose [`Track::id`] is `id`, if any.
+    pub fn by_id(&self, id: &str) -> Option<&Track> {
+        let bits = ids::bits("tr", id)?;
+        let start = self.ids.partition_point(|&(b, _)| b < bits);
+        self.ids[start..]
+            .iter()
+            .take_while(|&&(b, _)| b == bits)
+            .map(|&(_, i)| &self.tracks[i as usize])
+            .find(|track| track.id == id)
+    }
+
+    /// The albums, artists and genres of this snapshot's tracks: built on the first call (so no
+    /// one pays for it until someone browses), then kept with the snapshot.
+    pub fn catalog(&self) -> &Catalog {
+        self.catalog.get_or_init(|| Catalog::build(&self.tracks))
     }
 
     /// Every folder the scan walked, the root first.
@@ -132,49 +192,106 @@ impl Library {
         for file in &walk.files {
             *group_sizes.entry(&file.key).or_default() += 1;
         }
+        let mut folders: HashMap<&str, Arc<str>> = HashMap::new();
         let mut tracks: Vec<Track> = walk
             .files
             .iter()
             .map(|file| {
-                let tags = tags.get(&file.path);
+                let tags = tags.get(&*file.path);
                 let artwork = match tags {
-                    Some(t) if t.has_cover => {
-                        Some(Artwork::new(&file.path, true, file.size, file.modified))
-                    }
+                    Some(t) if t.has_cover => Some(Arc::new(Artwork::new(
+                        &file.path,
+                        true,
+                        file.size,
+                        file.modified,
+                    ))),
                     _ => walk
                         .folder_art
                         .get(file.folder())
-                        .map(|(_, art)| art.clone()),
+                        .map(|(_, art)| Arc::clone(art)),
                 };
-                Track::new(file, group_sizes[file.key.as_str()] > 1, tags, artwork)
+                let folder = folders
+                    .entry(file.folder())
+                    .or_insert_with_key(|folder| Arc::from(*folder));
+                let shared = track::Shared {
+                    folder: Arc::clone(folder),
+                    artwork,
+                    lyrics_file: walk.lyrics.get(&file.key).map(Arc::clone),
+                };
+                Track::new(file, group_sizes[file.key.as_str()] > 1, tags, shared)
             })
             .collect();
         tracks.sort_by(|a, b| track::sort_key(a).cmp(&track::sort_key(b)));
+        let ids = assign_ids(&mut tracks);
+        Self {
+            index: name_index(&tracks),
+            ids,
+            tracks,
+            folders: walk.folders.clone(),
+            catalog: OnceLock::new(),
+        }
+    }
+}
 
-        let mut index = HashMap::with_capacity(tracks.len() * 2);
-        // Aliases first, so that exact names overwrite any alias that happens to equal them.
-        for (i, track) in tracks.iter().enumerate() {
-            index.insert(track.relative_path(), i);
-            if track.name.ends_with(&format!(".{}", track.extension())) {
-                // A shared stem resolves to the group's preferred format (MP3 before the others).
-                let stem = track.relative_path_without_extension();
-                match index.get(&stem).map(|&j: &usize| tracks[j].rank) {
-                    Some(rank) if rank <= track.rank => {}
-                    _ => {
-                        index.insert(stem, i);
-                    }
+/// Gives every track its id (see `docs/ids.md`), and returns the id index. A key that several
+/// tracks derive (copies of one track) stays with the first of them by path; the others are
+/// known by their paths. Decided by path, so ids never depend on the order of a scan.
+fn assign_ids(tracks: &mut [Track]) -> Vec<(u64, u32)> {
+    let keys: Vec<Option<String>> = tracks.iter().map(ids::tag_key).collect();
+    let mut owners: HashMap<&str, usize> = HashMap::with_capacity(tracks.len());
+    for (i, key) in keys.iter().enumerate() {
+        let Some(key) = key else { continue };
+        match owners.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            Entry::Occupied(mut owner) => {
+                if tracks[i].relative_path() < tracks[*owner.get()].relative_path() {
+                    owner.insert(i);
                 }
             }
         }
-        for (i, track) in tracks.iter().enumerate() {
-            index.insert(track.name.clone(), i);
-        }
-        Self {
-            tracks,
-            index,
-            folders: walk.folders.clone(),
+    }
+    let mut index = Vec::with_capacity(tracks.len());
+    for (i, key) in keys.iter().enumerate() {
+        let id = match key {
+            Some(key) if owners[key.as_str()] == i => ids::hashed("tr", key),
+            _ => ids::hashed("tr", &ids::path_key(&tracks[i])),
+        };
+        let bits = ids::bits("tr", &id).expect("ids are made of this form");
+        tracks[i].id = id;
+        index.push((bits, i as u32));
+    }
+    index.sort_unstable();
+    index
+}
+
+/// The name index of `tracks`: each track's name and its path with the extension; a stem shared
+/// by several files resolves to the group's preferred format (MP3 before the others).
+fn name_index(tracks: &[Track]) -> Vec<(u64, u32, NameKind)> {
+    let mut names: HashMap<String, (usize, NameKind)> = HashMap::with_capacity(tracks.len() * 2);
+    // Aliases first, so that exact names overwrite any alias that happens to equal them.
+    for (i, track) in tracks.iter().enumerate() {
+        names.insert(track.relative_path(), (i, NameKind::Path));
+        if track.name.ends_with(&format!(".{}", track.extension())) {
+            let stem = track.relative_path_without_extension();
+            match names.get(&stem).map(|&(j, _)| tracks[j].rank) {
+                Some(rank) if rank <= track.rank => {}
+                _ => {
+                    names.insert(stem, (i, NameKind::Stem));
+                }
+            }
         }
     }
+    for (i, track) in tracks.iter().enumerate() {
+        names.insert(track.name.clone(), (i, NameKind::Name));
+    }
+    let mut index: Vec<_> = names
+        .iter()
+        .map(|(name, &(i, kind))| (name_hash(name), i as u32, kind))
+        .collect();
+    index.sort_unstable_by_key(|&(hash, i, _)| (hash, i));
+    index
 }
 
 /// Files for the library's unit tests, made with the shared test kit.
@@ -233,12 +350,9 @@ mod tests {
         let library = Library::scan(dir.path()).unwrap();
         assert_eq!(names(&library), ["a", "b", "jazz/take five"]);
         let jazz = library.get("jazz/take five").unwrap();
-        assert_eq!(
-            (jazz.title.as_str(), jazz.folder.as_str()),
-            ("take five", "jazz")
-        );
+        assert_eq!((jazz.title.as_str(), &*jazz.folder), ("take five", "jazz"));
         assert_eq!(jazz.url, "/audio/jazz/take%20five");
-        assert_eq!(jazz.file_name, "take five.ogg");
+        assert_eq!(&*jazz.file_name, "take five.ogg");
         assert_eq!(jazz.size, "jazz/take five.ogg".len() as u64);
     }
 
@@ -265,7 +379,7 @@ mod tests {
         }
         let library = Library::scan(dir.path()).unwrap();
         assert_eq!(names(&library), ["x.flac", "x.mp3", "x.wav"]);
-        assert_eq!(library.get("x").unwrap().file_name, "x.mp3");
+        assert_eq!(&*library.get("x").unwrap().file_name, "x.mp3");
     }
 
     #[test]
