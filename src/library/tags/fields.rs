@@ -158,28 +158,85 @@ pub(super) fn level(text: &str) -> Option<f32> {
 }
 
 /// ReplayGain levels (ReplayGain 2.0 tags): gains in dB, peaks as a fraction of full scale.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+///
+/// Kept in 8 bytes: gains to a hundredth of a dB (as taggers write them), peaks to a ten
+/// thousandth, each with one value meaning "not tagged".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplayGain {
-    /// `REPLAYGAIN_TRACK_GAIN`.
-    pub track_gain: Option<f32>,
-    /// `REPLAYGAIN_TRACK_PEAK`.
-    pub track_peak: Option<f32>,
-    /// `REPLAYGAIN_ALBUM_GAIN`.
-    pub album_gain: Option<f32>,
-    /// `REPLAYGAIN_ALBUM_PEAK`.
-    pub album_peak: Option<f32>,
+    track_gain: i16,
+    track_peak: u16,
+    album_gain: i16,
+    album_peak: u16,
+}
+
+const NO_GAIN: i16 = i16::MIN;
+const NO_PEAK: u16 = u16::MAX;
+
+impl Default for ReplayGain {
+    fn default() -> Self {
+        Self::new([None; 4])
+    }
 }
 
 impl ReplayGain {
-    pub(super) fn read(tag: &Tag) -> Self {
-        let read = |key| texts(tag, key).next().and_then(level);
+    /// Levels as `[track gain, track peak, album gain, album peak]`; a gain beyond ±327 dB or a
+    /// peak beyond 6.5 (no real file has either) counts as not tagged.
+    pub fn new([track_gain, track_peak, album_gain, album_peak]: [Option<f32>; 4]) -> Self {
+        let gain = |g: Option<f32>| {
+            g.map(|g| (g * 100.0).round())
+                .filter(|g| g.abs() < f32::from(i16::MAX))
+                .map_or(NO_GAIN, |g| g as i16)
+        };
+        let peak = |p: Option<f32>| {
+            p.map(|p| (p * 10_000.0).round())
+                .filter(|p| (0.0..f32::from(NO_PEAK)).contains(p))
+                .map_or(NO_PEAK, |p| p as u16)
+        };
         Self {
-            track_gain: read(ItemKey::ReplayGainTrackGain),
-            track_peak: read(ItemKey::ReplayGainTrackPeak),
-            album_gain: read(ItemKey::ReplayGainAlbumGain),
-            album_peak: read(ItemKey::ReplayGainAlbumPeak),
+            track_gain: gain(track_gain),
+            track_peak: peak(track_peak),
+            album_gain: gain(album_gain),
+            album_peak: peak(album_peak),
         }
     }
+
+    pub(super) fn read(tag: &Tag) -> Self {
+        let read = |key| texts(tag, key).next().and_then(level);
+        Self::new([
+            read(ItemKey::ReplayGainTrackGain),
+            read(ItemKey::ReplayGainTrackPeak),
+            read(ItemKey::ReplayGainAlbumGain),
+            read(ItemKey::ReplayGainAlbumPeak),
+        ])
+    }
+
+    /// `REPLAYGAIN_TRACK_GAIN`, in dB.
+    pub fn track_gain(&self) -> Option<f32> {
+        gain(self.track_gain)
+    }
+
+    /// `REPLAYGAIN_TRACK_PEAK`.
+    pub fn track_peak(&self) -> Option<f32> {
+        peak(self.track_peak)
+    }
+
+    /// `REPLAYGAIN_ALBUM_GAIN`, in dB.
+    pub fn album_gain(&self) -> Option<f32> {
+        gain(self.album_gain)
+    }
+
+    /// `REPLAYGAIN_ALBUM_PEAK`.
+    pub fn album_peak(&self) -> Option<f32> {
+        peak(self.album_peak)
+    }
+}
+
+fn gain(hundredths: i16) -> Option<f32> {
+    (hundredths != NO_GAIN).then(|| f32::from(hundredths) / 100.0)
+}
+
+fn peak(ten_thousandths: u16) -> Option<f32> {
+    (ten_thousandths != NO_PEAK).then(|| f32::from(ten_thousandths) / 10_000.0)
 }
 
 /// How the audio is encoded, as lofty tells it from the file's headers.
@@ -252,19 +309,14 @@ impl Codec {
     }
 }
 
-/// What the audio headers say of the stream.
+/// What the audio headers say of the stream, in 12 bytes (0 stands for "not told").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stream {
-    /// Bit rate of the audio in kbit/s (of the whole file when the audio's own is not known).
-    pub bit_rate: Option<u32>,
-    /// Samples per second.
-    pub sample_rate: Option<u32>,
-    /// Number of channels.
-    pub channels: Option<u8>,
-    /// Bits per sample (lossless and PCM formats).
-    pub bit_depth: Option<u8>,
-    /// The codec.
-    pub codec: Option<Codec>,
+    bit_rate: u32,
+    sample_rate: u32,
+    channels: u8,
+    bit_depth: u8,
+    codec: Option<Codec>,
 }
 
 impl Stream {
@@ -272,13 +324,39 @@ impl Stream {
         Self {
             bit_rate: properties
                 .audio_bitrate()
+                .filter(|&rate| rate > 0)
                 .or(properties.overall_bitrate())
-                .filter(|&rate| rate > 0),
-            sample_rate: properties.sample_rate().filter(|&rate| rate > 0),
-            channels: properties.channels().filter(|&n| n > 0),
-            bit_depth: properties.bit_depth().filter(|&n| n > 0),
+                .unwrap_or(0),
+            sample_rate: properties.sample_rate().unwrap_or(0),
+            channels: properties.channels().unwrap_or(0),
+            bit_depth: properties.bit_depth().unwrap_or(0),
             codec: Codec::of(file_type, properties),
         }
+    }
+
+    /// Bit rate of the audio in kbit/s (of the whole file when the audio's own is not known).
+    pub fn bit_rate(&self) -> Option<u32> {
+        (self.bit_rate > 0).then_some(self.bit_rate)
+    }
+
+    /// Samples per second.
+    pub fn sample_rate(&self) -> Option<u32> {
+        (self.sample_rate > 0).then_some(self.sample_rate)
+    }
+
+    /// Number of channels.
+    pub fn channels(&self) -> Option<u8> {
+        (self.channels > 0).then_some(self.channels)
+    }
+
+    /// Bits per sample (lossless and PCM formats).
+    pub fn bit_depth(&self) -> Option<u8> {
+        (self.bit_depth > 0).then_some(self.bit_depth)
+    }
+
+    /// The codec.
+    pub fn codec(&self) -> Option<Codec> {
+        self.codec
     }
 }
 
@@ -397,6 +475,22 @@ mod tests {
         ] {
             assert_eq!(level(text), want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn replay_gain_keeps_what_taggers_write_in_8_bytes() {
+        let gain = ReplayGain::new([Some(-6.5), Some(0.988547), Some(12.34), Some(1.0)]);
+        assert_eq!(gain.track_gain(), Some(-6.5));
+        assert_eq!(gain.track_peak(), Some(0.9885));
+        assert_eq!(
+            (gain.album_gain(), gain.album_peak()),
+            (Some(12.34), Some(1.0))
+        );
+        let beyond = ReplayGain::new([Some(400.0), Some(-0.5), None, Some(7.0)]);
+        assert_eq!(beyond, ReplayGain::default(), "out of range: not tagged");
+        assert_eq!(ReplayGain::default().track_gain(), None);
+        assert_eq!(std::mem::size_of::<ReplayGain>(), 8);
+        assert_eq!(std::mem::size_of::<Stream>(), 12);
     }
 
     #[test]
