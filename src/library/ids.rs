@@ -48,12 +48,14 @@ fn push_normalized(out: &mut String, chars: impl Iterator<Item = char>) {
 /// The id of `key` for a kind (`"tr"`, `"al"`, `"ar"`, `"ge"`): `tr-` and the first 8 bytes of
 /// the key's SHA-256 in lower-case hex.
 pub(crate) fn hashed(kind: &str, key: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(key.as_bytes());
     let mut id = String::with_capacity(kind.len() + 17);
     id.push_str(kind);
     id.push('-');
     for byte in &digest[..8] {
-        id.push_str(&format!("{byte:02x}"));
+        id.push(char::from(HEX[usize::from(byte >> 4)]));
+        id.push(char::from(HEX[usize::from(byte & 15)]));
     }
     id
 }
@@ -162,6 +164,74 @@ mod tests {
         ] {
             assert_eq!(bits("tr", bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_track_is_known_by_musicbrainz_else_by_its_tags_else_by_its_path() {
+        use crate::library::{Mbid, MusicBrainz, Tags};
+        let tagged = || Tags {
+            title: Some("Song".into()),
+            album: Some("Record".into()),
+            artist: Some("Alice".into()),
+            track_number: Some(3),
+            ..Tags::default()
+        };
+        let id = |relative: &str, tags: Tags| {
+            let track = Track::for_tests(relative, tags);
+            tag_key(&track).unwrap_or_else(|| path_key(&track))
+        };
+        let by_tags = id("a/song.mp3", tagged());
+        assert_eq!(by_tags, "tags\0alice\0record\0\03\0song\0mp3");
+        assert_eq!(
+            id("elsewhere/renamed.MP3", tagged()),
+            by_tags,
+            "moved, renamed"
+        );
+        assert_ne!(
+            id("a/song.flac", tagged()),
+            by_tags,
+            "another format beside it"
+        );
+        let with_album_artist = Tags {
+            album_artist: Some("Band".into()),
+            disc_number: Some(2),
+            ..tagged()
+        };
+        assert_eq!(
+            id("a/song.mp3", with_album_artist),
+            "tags\0band\0record\02\03\0song\0mp3"
+        );
+        let mbid = |n: u8| Mbid::parse(&format!("{n:08x}-0000-4000-8000-000000000000"));
+        let mb = |mb: MusicBrainz| Tags {
+            musicbrainz: Some(Box::new(mb)),
+            ..tagged()
+        };
+        let release_track = MusicBrainz {
+            release_track: mbid(1),
+            recording: mbid(2),
+            release: mbid(3),
+            ..MusicBrainz::default()
+        };
+        assert_eq!(
+            id("x.mp3", mb(release_track)),
+            "mb-release-track\000000001-0000-4000-8000-000000000000\0mp3"
+        );
+        let recording = MusicBrainz {
+            recording: mbid(2),
+            release: mbid(3),
+            ..MusicBrainz::default()
+        };
+        assert!(id("x.mp3", mb(recording)).starts_with("mb-recording-release\0"));
+        let recording_only = MusicBrainz {
+            recording: mbid(2),
+            ..MusicBrainz::default()
+        };
+        assert_eq!(id("x.mp3", mb(recording_only)), id("y.mp3", tagged()));
+        let untitled = Tags {
+            title: None,
+            ..tagged()
+        };
+        assert_eq!(id("a/b/Song.Mp3", untitled), "path\0a/b/Song\0Mp3");
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! live. Built from one walked file and its tags; framework-free, and no wire format: what clients
 //! see of it is the HTTP layer's own types (`http::wire`).
 
-use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -42,10 +41,10 @@ pub struct Track {
     pub file_name: Box<str>,
     /// Size in bytes when scanned.
     pub size: u64,
-    /// `Content-Type` it is served with (borrowed from the MIME table, never copied).
-    pub mime: Cow<'static, str>,
-    /// Short format label (`"MP3"`).
-    pub format: Cow<'static, str>,
+    /// `Content-Type` it is served with; one copy for every track of its type.
+    pub mime: Arc<str>,
+    /// Short format label (`"MP3"`); one copy for every track of its type.
+    pub format: Arc<str>,
     /// The URL that streams it, percent-encoded (`/audio/jazz/take%20five`).
     pub url: String,
     /// The URL of its cover (`/art/jazz/take%20five?v=…`), embedded or from its folder; the `v`
@@ -61,7 +60,7 @@ pub struct Track {
     /// The scan has not read this file's tags yet: it is listed by file name meanwhile.
     pub(crate) pending: bool,
     /// Preference among files sharing a stem.
-    pub(crate) rank: usize,
+    pub(crate) rank: u8,
     /// Modification time when scanned: with `size`, decides whether tags must be read again.
     pub(crate) modified: Option<SystemTime>,
 }
@@ -76,9 +75,13 @@ pub(crate) fn sort_key(t: &Track) -> (&str, u32, &str, &str) {
     )
 }
 
-/// What a track shares with others, made once per folder or file by the snapshot's build.
+/// What a track shares with others, made once per folder, format or file by the snapshot's build.
 #[derive(Debug, Clone)]
 pub(crate) struct Shared {
+    /// The MIME type.
+    pub(crate) mime: Arc<str>,
+    /// The format's label.
+    pub(crate) format: Arc<str>,
     /// The folder's name.
     pub(crate) folder: Arc<str>,
     /// Where the cover comes from.
@@ -92,7 +95,7 @@ impl Track {
     pub(crate) fn new(
         file: &Listed,
         shared_stem: bool,
-        tags: Option<&Tags>,
+        tags: Option<Tags>,
         shared: Shared,
     ) -> Self {
         let name = if shared_stem {
@@ -105,7 +108,7 @@ impl Track {
             .rsplit_once('/')
             .map_or(file.relative.as_str(), |(_, file_name)| file_name);
         let pending = tags.is_none();
-        let tags = tags.cloned().unwrap_or_default();
+        let tags = tags.unwrap_or_default();
         let title = tags.title.clone().unwrap_or_else(|| {
             file_name
                 .rsplit_once('.')
@@ -130,15 +133,35 @@ impl Track {
             folder: shared.folder,
             file_name: file_name.into(),
             size: file.size,
-            mime: Cow::Borrowed(file.format.mime),
-            format: file.format.label.clone(),
+            mime: shared.mime,
+            format: shared.format,
             artwork: shared.artwork,
             lyrics_file: shared.lyrics_file,
             pending,
-            rank: file.format.rank,
+            rank: u8::try_from(file.format.rank).unwrap_or(u8::MAX),
             modified: file.modified,
             path: Arc::clone(&file.path),
         }
+    }
+
+    /// A track at `relative` (a path under the root) with `tags`, as a scan would list it, for
+    /// tests that need tracks without files: 1000 bytes, no cover, no lyrics file.
+    #[cfg(test)]
+    pub(crate) fn for_tests(relative: &str, tags: Tags) -> Self {
+        let mut listing = super::listing::Listing::default();
+        assert!(
+            listing.add(relative, Path::new(relative), 1000, None),
+            "{relative}"
+        );
+        let file = &listing.files[0];
+        let shared = Shared {
+            mime: file.format.mime.into(),
+            format: (&*file.format.label).into(),
+            folder: file.folder().into(),
+            artwork: None,
+            lyrics_file: None,
+        };
+        Self::new(file, false, Some(tags), shared)
     }
 
     /// The tags this track was listed with, if they were read (not pending).
