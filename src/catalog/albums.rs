@@ -281,3 +281,212 @@ fn album<'t>(
     };
     (album, credits)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Catalog;
+    use super::super::fixtures::{album_names, track};
+
+    const RELEASE: &str = "c3c3c3c3-0000-4000-8000-000000000003";
+
+    #[test]
+    fn tracks_group_by_release_else_by_album_artist_and_album_name() {
+        let catalog = Catalog::build(&[
+            track("x/1.mp3", "a").artist("Alice").album("Hits").done(),
+            track("y/1.mp3", "b").artist("Bob").album("Hits").done(),
+            // Another folder, spelled otherwise: the same album.
+            track("z/2.mp3", "c").artist("alice").album(" HITS ").done(),
+            // One release, whatever the names say.
+            track("r/1.mp3", "d")
+                .album_artist("Dee")
+                .album("Live")
+                .release(RELEASE)
+                .done(),
+            track("s/2.mp3", "e")
+                .album_artist("Dee")
+                .album("Live!")
+                .release(RELEASE)
+                .done(),
+            // Same name, another album artist: another album.
+            track("t/1.mp3", "f")
+                .album_artist("Eve")
+                .album("Live")
+                .done(),
+            // No album tag: no album.
+            track("u/1.mp3", "g").artist("Alice").done(),
+        ]);
+        assert_eq!(
+            album_names(&catalog),
+            [
+                ("Alice", "Hits"),
+                ("Bob", "Hits"),
+                ("Dee", "Live"),
+                ("Eve", "Live")
+            ]
+        );
+        let by_name = |artist: &str| {
+            catalog
+                .albums()
+                .iter()
+                .find(|a| a.artist == artist)
+                .unwrap()
+        };
+        assert_eq!(by_name("Alice").tracks, [0, 2]);
+        assert_eq!(by_name("Dee").tracks, [3, 4]);
+        assert_eq!(by_name("Dee").musicbrainz_id.as_deref(), Some(RELEASE));
+        assert_eq!(by_name("Eve").musicbrainz_id, None);
+        assert!(catalog.albums().iter().all(|a| !a.tracks.contains(&6)));
+    }
+
+    #[test]
+    fn compilations_are_filed_under_various_artists() {
+        let catalog = Catalog::build(&[
+            // No album artist, several artists in one folder.
+            track("mix/1.mp3", "a").artist("Alice").album("Mix").done(),
+            track("mix/2.mp3", "b").artist("Bob").album("Mix").done(),
+            // No album artist, one artist in its folder (featuring someone): that artist's.
+            track("solo/1.mp3", "c")
+                .artist("Carol")
+                .album("Solo")
+                .done(),
+            track("solo/2.mp3", "d")
+                .artists(&["Carol", "Dan"])
+                .album("Solo")
+                .done(),
+            // Marked, without an album artist.
+            track("marked/1.mp3", "e")
+                .artist("Eve")
+                .album("Marked")
+                .compilation()
+                .done(),
+            // "Various Artists" as the album artist, in any spelling.
+            track("va/1.mp3", "f")
+                .artist("Fay")
+                .album_artist("VARIOUS  artists")
+                .album("VA")
+                .done(),
+            // Marked, with an album artist: the album artist stays, the album is a compilation.
+            track("dj/1.mp3", "g")
+                .artist("Gus")
+                .album_artist("DJ Hal")
+                .album("Set")
+                .compilation()
+                .done(),
+        ]);
+        assert_eq!(
+            album_names(&catalog),
+            [
+                ("Carol", "Solo"),
+                ("DJ Hal", "Set"),
+                ("Various Artists", "Marked"),
+                ("Various Artists", "Mix"),
+                ("Various Artists", "VA")
+            ]
+        );
+        let albums = catalog.albums();
+        let compilations: Vec<bool> = albums.iter().map(|a| a.compilation).collect();
+        assert_eq!(compilations, [false, true, true, true, true]);
+        let various = &albums[2].artist_ids;
+        assert_eq!(various.len(), 1);
+        assert!(
+            albums[3..].iter().all(|a| a.artist_ids == *various),
+            "one artist"
+        );
+        assert_eq!(albums[0].tracks, [2, 3]);
+    }
+
+    #[test]
+    fn an_album_knows_its_order_discs_year_length_cover_and_age() {
+        let catalog = Catalog::build(&[
+            track("a/x.mp3", "Zed")
+                .artist("A")
+                .album("L")
+                .number(Some(2), 1)
+                .year(2001)
+                .modified(50)
+                .done(),
+            track("a/y.mp3", "Bee")
+                .artist("A")
+                .album("L")
+                .number(Some(1), 2)
+                .year(1999)
+                .cover()
+                .modified(90)
+                .done(),
+            track("a/z.mp3", "Ant")
+                .artist("A")
+                .album("L")
+                .number(Some(1), 2)
+                .done(),
+            track("a/w.mp3", "Unnumbered").artist("A").album("L").done(),
+            track("a/v.mp3", "One")
+                .artist("A")
+                .album("L")
+                .number(None, 1)
+                .done(),
+        ]);
+        let album = &catalog.albums()[0];
+        assert_eq!(
+            album.tracks,
+            [4, 2, 1, 3, 0],
+            "disc (none is 1), number (none last), title"
+        );
+        assert_eq!(album.discs, 2);
+        assert_eq!(album.year, Some(1999), "the earliest");
+        assert_eq!(album.duration_secs, 5.0);
+        assert_eq!(album.cover, Some(1));
+        let secs = album
+            .added
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(secs.as_secs(), 90, "the newest file");
+        assert!(!album.compilation);
+    }
+
+    #[test]
+    fn albums_sort_by_album_artist_without_the_then_year_then_name() {
+        let catalog = Catalog::build(&[
+            track("1.mp3", "a")
+                .album_artist("The Zombies")
+                .album("Odessey")
+                .year(1968)
+                .done(),
+            track("2.mp3", "a")
+                .album_artist("Zappa")
+                .album("Hot Rats")
+                .year(1969)
+                .done(),
+            track("3.mp3", "a")
+                .album_artist("zappa")
+                .album("Apostrophe")
+                .year(1974)
+                .done(),
+            track("4.mp3", "a")
+                .album_artist("Zappa")
+                .album("Undated")
+                .done(),
+            track("5.mp3", "a")
+                .album_artist("Zappa")
+                .album("Absolutely Free")
+                .year(1967)
+                .done(),
+            track("6.mp3", "a")
+                .album_artist("ABBA")
+                .album("Arrival")
+                .done(),
+        ]);
+        let names: Vec<&str> = catalog.albums().iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Arrival",
+                "Absolutely Free",
+                "Hot Rats",
+                "Apostrophe",
+                "Undated",
+                "Odessey"
+            ]
+        );
+    }
+}

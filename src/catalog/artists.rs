@@ -124,3 +124,126 @@ pub(super) fn build<'t>(
     artists.sort_by_cached_key(|artist| (sort_name(&artist.name), artist.id.clone()));
     artists
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Catalog;
+    use super::super::fixtures::track;
+
+    const ALICE: &str = "e5e5e5e5-0000-4000-8000-000000000005";
+    const OTHER_ALICE: &str = "e5e5e5e5-0000-4000-8000-000000000006";
+
+    #[test]
+    fn a_track_artist_on_someone_elses_album_is_an_artist_who_appears_on_it() {
+        let catalog = Catalog::build(&[
+            track("a/1.mp3", "a")
+                .artist("Alice")
+                .album("Own")
+                .year(2000)
+                .cover()
+                .done(),
+            track("b/1.mp3", "b")
+                .artists(&["Bob", "Alice"])
+                .album_artist("Bob")
+                .album("Duets")
+                .year(1990)
+                .done(),
+            track("b/2.mp3", "c")
+                .artist("Bob")
+                .album_artist("Bob")
+                .album("Duets")
+                .done(),
+            track("c/1.mp3", "d").artist("Carol").album("Mix").done(),
+            track("c/2.mp3", "e").artist("Alice").album("Mix").done(),
+            track("loose.mp3", "f").artist("Alice").done(),
+        ]);
+        let names: Vec<&str> = catalog.artists().iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["Alice", "Bob", "Carol", "Various Artists"]);
+        let [alice, bob, carol, various] = catalog.artists() else {
+            unreachable!()
+        };
+        let album = |at: usize| catalog.albums()[at].name.as_str();
+        let albums = |list: &[usize]| list.iter().map(|&at| album(at)).collect::<Vec<_>>();
+        assert_eq!(albums(&alice.albums), ["Own"]);
+        assert_eq!(
+            albums(&alice.appears_on),
+            ["Duets", "Mix"],
+            "by year, unknown last"
+        );
+        assert_eq!(
+            alice.tracks, 4,
+            "her own, a duet, a compilation track, a loose one"
+        );
+        assert_eq!(alice.cover, Some(0), "her album's cover");
+        assert_eq!((albums(&bob.albums), bob.tracks), (vec!["Duets"], 2));
+        assert!(bob.appears_on.is_empty());
+        assert!(carol.albums.is_empty(), "only ever a track artist");
+        assert_eq!((albums(&carol.appears_on), carol.tracks), (vec!["Mix"], 1));
+        assert_eq!((albums(&various.albums), various.tracks), (vec!["Mix"], 2));
+        assert_eq!(carol.cover, None);
+    }
+
+    #[test]
+    fn musicbrainz_ids_tell_namesakes_apart_and_various_artists_is_one() {
+        let catalog = Catalog::build(&[
+            track("1.mp3", "a")
+                .artist("Alice")
+                .artist_ids(&[ALICE])
+                .done(),
+            track("2.mp3", "b")
+                .artist("Alice")
+                .artist_ids(&[OTHER_ALICE])
+                .done(),
+            track("3.mp3", "c").artist("alice").done(),
+            // Two names, one id: which is whose cannot be told, so neither is used.
+            track("4.mp3", "d")
+                .artists(&["Alice", "Bob"])
+                .artist_ids(&[ALICE])
+                .done(),
+            track("5.mp3", "e").artist("Various Artists").done(),
+            track("6.mp3", "f")
+                .artist("VA")
+                .artist_ids(&["89ad4ac3-39f7-470e-963a-56509c546377"])
+                .done(),
+        ]);
+        let alices: Vec<_> = catalog
+            .artists()
+            .iter()
+            .filter(|a| a.name.eq_ignore_ascii_case("alice"))
+            .map(|a| (a.musicbrainz_id.as_deref(), a.tracks))
+            .collect();
+        assert_eq!(alices.len(), 3);
+        assert!(alices.contains(&(Some(ALICE), 1)));
+        assert!(alices.contains(&(Some(OTHER_ALICE), 1)));
+        assert!(alices.contains(&(None, 2)), "by name: tracks 3 and 4");
+        let various: Vec<_> = catalog
+            .artists()
+            .iter()
+            .filter(|a| a.name == "Various Artists")
+            .collect();
+        assert_eq!(various.len(), 1);
+        assert_eq!(
+            (various[0].tracks, various[0].musicbrainz_id.as_deref()),
+            (2, None)
+        );
+        let alice_id = &catalog
+            .artists()
+            .iter()
+            .find(|a| a.musicbrainz_id.is_some())
+            .unwrap()
+            .id;
+        assert!(alice_id.starts_with("ar-"));
+    }
+
+    #[test]
+    fn artists_sort_without_case_or_a_leading_the() {
+        let catalog = Catalog::build(&[
+            track("1.mp3", "a").artist("The Beatles").done(),
+            track("2.mp3", "a").artist("abba").done(),
+            track("3.mp3", "a").artist("Bach").done(),
+            track("4.mp3", "a").artist("The The").done(),
+        ]);
+        let names: Vec<&str> = catalog.artists().iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["abba", "Bach", "The Beatles", "The The"]);
+    }
+}

@@ -65,3 +65,59 @@ pub(super) fn build<'t>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Catalog;
+    use super::super::fixtures::track;
+
+    #[test]
+    fn genres_gather_their_tracks_and_albums_and_albums_their_genres() {
+        let catalog = Catalog::build(&[
+            track("a/1.mp3", "a")
+                .artist("A")
+                .album("One")
+                .genres(&["Rock", "Blues"])
+                .done(),
+            track("a/2.mp3", "b")
+                .artist("A")
+                .album("One")
+                .genres(&["Jazz", "rock"])
+                .done(),
+            track("b/1.mp3", "c")
+                .artist("B")
+                .album("Two")
+                .genres(&["ROCK"])
+                .done(),
+            track("loose.mp3", "d").genres(&["Ambient"]).done(),
+        ]);
+        let names: Vec<&str> = catalog.genres().iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Ambient", "Blues", "Jazz", "Rock"],
+            "one genre per name, by name"
+        );
+        let genre = |name: &str| catalog.genres().iter().find(|g| g.name == name).unwrap();
+        assert_eq!(genre("Rock").tracks, [0, 1, 2]);
+        assert_eq!(genre("Rock").albums, [0, 1]);
+        assert_eq!(genre("Ambient").tracks, [3]);
+        assert!(genre("Ambient").albums.is_empty(), "a track of no album");
+        let one = &catalog.albums()[0];
+        let ids = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| genre(n).id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            one.genres,
+            ids(&["Rock", "Blues", "Jazz"]),
+            "in the order its tracks give"
+        );
+        assert_eq!(catalog.albums()[1].genres, ids(&["Rock"]));
+        assert_eq!(
+            genre("Rock").id,
+            crate::library::ids::hashed("ge", "name\0rock")
+        );
+    }
+}

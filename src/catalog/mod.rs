@@ -159,3 +159,185 @@ impl Catalog {
         Some(&self.genres[at])
     }
 }
+
+/// Tracks for the catalog's unit tests, tagged in place (no files).
+#[cfg(test)]
+pub(super) mod fixtures {
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
+
+    use crate::library::{Artwork, Mbid, MusicBrainz, Tags, Track};
+
+    /// A track being tagged.
+    pub(crate) struct Tagged(Track);
+
+    /// A track at `relative` titled `title`, of one second.
+    pub(crate) fn track(relative: &str, title: &str) -> Tagged {
+        let tags = Tags {
+            title: Some(title.into()),
+            duration_secs: Some(1.0),
+            ..Tags::default()
+        };
+        Tagged(Track::for_tests(relative, tags))
+    }
+
+    impl Tagged {
+        fn tags(&mut self) -> &mut Tags {
+            &mut self.0.tags
+        }
+        fn mb(&mut self) -> &mut MusicBrainz {
+            self.tags().musicbrainz.get_or_insert_default()
+        }
+        pub(crate) fn artist(mut self, artist: &str) -> Self {
+            self.tags().artist = Some(artist.into());
+            self
+        }
+        pub(crate) fn artists(mut self, artists: &[&str]) -> Self {
+            self.tags().artist = Some(artists.join(" feat. "));
+            self.tags().artists = artists.iter().map(|&a| a.into()).collect();
+            self
+        }
+        pub(crate) fn album(mut self, album: &str) -> Self {
+            self.tags().album = Some(album.into());
+            self
+        }
+        pub(crate) fn album_artist(mut self, artist: &str) -> Self {
+            self.tags().album_artist = Some(artist.into());
+            self
+        }
+        pub(crate) fn genres(mut self, genres: &[&str]) -> Self {
+            self.tags().genres = genres.iter().map(|&g| g.into()).collect();
+            self
+        }
+        pub(crate) fn number(mut self, disc: Option<u16>, track: u32) -> Self {
+            self.tags().disc_number = disc;
+            self.tags().track_number = Some(track);
+            self
+        }
+        pub(crate) fn year(mut self, year: u16) -> Self {
+            self.tags().year = Some(year);
+            self
+        }
+        pub(crate) fn compilation(mut self) -> Self {
+            self.tags().compilation = true;
+            self
+        }
+        pub(crate) fn release(mut self, id: &str) -> Self {
+            self.mb().release = Mbid::parse(id);
+            self
+        }
+        pub(crate) fn artist_ids(mut self, ids: &[&str]) -> Self {
+            self.mb().artists = ids.iter().filter_map(|id| Mbid::parse(id)).collect();
+            self
+        }
+        pub(crate) fn cover(mut self) -> Self {
+            let path = Arc::clone(&self.0.path);
+            self.0.artwork = Some(Arc::new(Artwork::new(&path, true, 1, None)));
+            self
+        }
+        pub(crate) fn modified(mut self, secs: u64) -> Self {
+            self.0.modified = Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+            self
+        }
+        pub(crate) fn done(self) -> Track {
+            self.0
+        }
+    }
+
+    /// The names of `albums`, in order.
+    pub(crate) fn album_names(catalog: &super::Catalog) -> Vec<(&str, &str)> {
+        catalog
+            .albums()
+            .iter()
+            .map(|a| (a.artist.as_str(), a.name.as_str()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::track;
+    use super::*;
+
+    fn library() -> Vec<Track> {
+        vec![
+            track("a/1.mp3", "One")
+                .artist("Alice")
+                .album("First")
+                .genres(&["Rock"])
+                .done(),
+            track("a/2.mp3", "Two")
+                .artist("Alice")
+                .album("First")
+                .genres(&["Jazz"])
+                .done(),
+            track("b/1.mp3", "Three")
+                .artist("Bob")
+                .album("Second")
+                .genres(&["rock"])
+                .done(),
+            track("loose.mp3", "Loose").artist("Carol").done(),
+        ]
+    }
+
+    #[test]
+    fn every_album_artist_and_genre_is_found_by_its_id_and_nothing_else_is() {
+        let catalog = Catalog::build(&library());
+        assert_eq!(catalog.albums().len(), 2);
+        assert_eq!(catalog.artists().len(), 3);
+        assert_eq!(catalog.genres().len(), 2, "rock and Rock are one");
+        for album in catalog.albums() {
+            assert!(album.id.starts_with("al-") && album.id.len() == 19);
+            assert_eq!(catalog.album(&album.id), Some(album));
+        }
+        for artist in catalog.artists() {
+            assert!(artist.id.starts_with("ar-") && artist.id.len() == 19);
+            assert_eq!(catalog.artist(&artist.id), Some(artist));
+        }
+        for genre in catalog.genres() {
+            assert!(genre.id.starts_with("ge-") && genre.id.len() == 19);
+            assert_eq!(catalog.genre(&genre.id), Some(genre));
+        }
+        let album = &catalog.albums()[0].id;
+        for miss in [
+            "",
+            "al-0000000000000000",
+            &album.replace("al-", "ar-"),
+            "al-",
+        ] {
+            assert_eq!(catalog.album(miss), None, "{miss}");
+        }
+        assert_eq!(catalog.artist(album), None, "an album's id is no artist's");
+    }
+
+    #[test]
+    fn ids_depend_on_what_the_tags_say_not_on_the_order_of_the_tracks() {
+        let tracks = library();
+        let mut reversed = library();
+        reversed.reverse();
+        let (a, b) = (Catalog::build(&tracks), Catalog::build(&reversed));
+        let ids = |c: &Catalog| {
+            let mut ids: Vec<String> = (c.albums().iter().map(|a| a.id.clone()))
+                .chain(c.artists().iter().map(|a| a.id.clone()))
+                .chain(c.genres().iter().map(|g| g.id.clone()))
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(&a), ids(&b));
+        assert_eq!(
+            fixtures::album_names(&a),
+            fixtures::album_names(&b),
+            "and neither does the order of the lists"
+        );
+        let alice = |c: &Catalog| {
+            c.artists()
+                .iter()
+                .find(|a| a.name == "Alice")
+                .unwrap()
+                .id
+                .clone()
+        };
+        assert_eq!(alice(&a), crate::library::ids::hashed("ar", "name\0alice"));
+    }
+}
