@@ -242,8 +242,12 @@ mod tests {
             track("2.mp3", "a").artist("abba").done(),
             track("3.mp3", "a").artist("Bach").done(),
             track("4.mp3", "a").artist("The The").done(),
+            track("5.mp3", "a").artist("Coldplay").done(),
         ]);
         let names: Vec<&str> = catalog.artists().iter().map(|a| a.name.as_str()).collect();
-        assert_eq!(names, ["abba", "Bach", "The Beatles", "The The"]);
+        assert_eq!(
+            names,
+            ["abba", "Bach", "The Beatles", "Coldplay", "The The"]
+        );
     }
 }
