@@ -181,7 +181,7 @@ mod tests {
             tag_key(&track).unwrap_or_else(|| path_key(&track))
         };
         let by_tags = id("a/song.mp3", tagged());
-        assert_eq!(by_tags, "tags\0alice\0record\0\03\0song\0mp3");
+        assert_eq!(by_tags, "tags\x00alice\x00record\x00\x003\x00song\x00mp3");
         assert_eq!(
             id("elsewhere/renamed.MP3", tagged()),
             by_tags,
@@ -199,7 +199,7 @@ mod tests {
         };
         assert_eq!(
             id("a/song.mp3", with_album_artist),
-            "tags\0band\0record\02\03\0song\0mp3"
+            "tags\x00band\x00record\x002\x003\x00song\x00mp3"
         );
         let mbid = |n: u8| Mbid::parse(&format!("{n:08x}-0000-4000-8000-000000000000"));
         let mb = |mb: MusicBrainz| Tags {
@@ -214,7 +214,7 @@ mod tests {
         };
         assert_eq!(
             id("x.mp3", mb(release_track)),
-            "mb-release-track\000000001-0000-4000-8000-000000000000\0mp3"
+            "mb-release-track\x0000000001-0000-4000-8000-000000000000\x00mp3"
         );
         let recording = MusicBrainz {
             recording: mbid(2),
