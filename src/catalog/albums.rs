@@ -277,7 +277,12 @@ fn album<'t>(
             AlbumKey::Name(..) => None,
         },
         added: all().filter_map(|t| t.modified).max(),
-        tracks: members,
+        tracks: {
+            // Grown a track at a time; kept for as long as the snapshot.
+            let mut members = members;
+            members.shrink_to_fit();
+            members
+        },
     };
     (album, credits)
 }

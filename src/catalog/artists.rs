@@ -95,6 +95,7 @@ pub(super) fn build<'t>(
             (album.year.is_none(), album.year, sort_name(&album.name), at)
         });
         list.dedup();
+        list.shrink_to_fit();
     };
     let mut artists: Vec<Artist> = drafts
         .into_iter()

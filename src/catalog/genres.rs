@@ -61,6 +61,8 @@ pub(super) fn build<'t>(
         .map(|(_, _, mut genre)| {
             genre.albums.sort_unstable();
             genre.albums.dedup();
+            genre.albums.shrink_to_fit();
+            genre.tracks.shrink_to_fit();
             genre
         })
         .collect()
