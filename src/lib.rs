@@ -2,7 +2,8 @@
 //!
 //! - `http`: the route table, every handler and the server; the only module that knows actix;
 //! - `stream`: which bytes of a track go out and how (ranges, the pump, sockets, the send timeout);
-//! - [`library`]: what a track is and where its bytes live; [`auth`]: users, signed links, throttle;
+//! - [`library`]: what a track is and where its bytes live; [`catalog`]: its albums, artists and
+//!   genres; [`auth`]: users, signed links, throttle;
 //! - [`data`]: the listeners' data (stars, plays, playlists, play queues) in SQLite or PostgreSQL;
 //! - [`stats`]: counters and memory samples; [`metrics`]: them for Prometheus; [`config`]: flags into settings;
 //! - `state`: what the handlers share and how it starts.
@@ -11,6 +12,7 @@
 // each call is sound.
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod data;
 mod http;

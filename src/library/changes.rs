@@ -17,8 +17,9 @@ const VERSIONS_KEPT: usize = 64;
 pub(crate) struct ChangeLog {
     /// Tells one run of the server from the next, whose versions start again from 0.
     epoch: String,
-    /// `(version, names added, changed or removed at that version)`, oldest first.
-    versions: VecDeque<(u64, Vec<String>)>,
+    /// `(version, names added, changed or removed at that version)`, oldest first; `None` once
+    /// no page could be sent a diff from before that version (see [`ChangeLog::record`]).
+    versions: VecDeque<(u64, Option<Vec<String>>)>,
 }
 
 /// A page's view of the library brought up to date: the whole list, or what changed since the
@@ -56,12 +57,26 @@ impl ChangeLog {
         }
     }
 
-    /// Records the names that changed at `version` (none when only the scan's progress moved).
-    pub(crate) fn record(&mut self, version: u64, names: Vec<String>) {
+    /// Records the names that changed at `version` (none when only the scan's progress moved), in
+    /// a list of `listed` tracks.
+    ///
+    /// A page whose diff would name more than half the list is sent the whole list instead
+    /// ([`ChangeLog::delta`]), so once the versions after one add up to more names than that, the
+    /// names of that version and older are never read again: they are dropped (a first scan of a
+    /// large library would otherwise keep every name twice over).
+    pub(crate) fn record(&mut self, version: u64, names: Vec<String>, listed: usize) {
         if self.versions.len() == VERSIONS_KEPT {
             self.versions.pop_front();
         }
-        self.versions.push_back((version, names));
+        self.versions.push_back((version, Some(names)));
+        let limit = diff_limit(listed);
+        let mut newer: usize = 0;
+        for (_, names) in self.versions.iter_mut().rev() {
+            newer = newer.saturating_add(names.as_ref().map_or(usize::MAX, Vec::len));
+            if newer > limit {
+                *names = None;
+            }
+        }
     }
 
     /// `library` (which is `version`) as seen by a page that has `since` (`epoch.version`, as a
@@ -76,7 +91,7 @@ impl ChangeLog {
     ) -> Delta<'a> {
         let version_text = format!("{}.{version}", self.epoch);
         let changed = since.and_then(|since| self.names_since(since, version));
-        let Some(changed) = changed.filter(|c| c.len() <= library.tracks.len() / 2 + 16) else {
+        let Some(changed) = changed.filter(|c| c.len() <= diff_limit(library.tracks.len())) else {
             return Delta {
                 version: version_text,
                 reset: true,
@@ -127,14 +142,18 @@ impl ChangeLog {
         if since + 1 < oldest && since != version {
             return None;
         }
-        Some(
-            self.versions
-                .iter()
-                .filter(|(v, _)| *v > since)
-                .flat_map(|(_, names)| names.iter().map(String::as_str))
-                .collect(),
-        )
+        let mut changed = HashSet::new();
+        for (_, names) in self.versions.iter().filter(|(v, _)| *v > since) {
+            changed.extend(names.as_ref()?.iter().map(String::as_str));
+        }
+        Some(changed)
     }
+}
+
+/// The most names a diff of a list of `listed` tracks carries; a page that would need more gets
+/// the whole list.
+fn diff_limit(listed: usize) -> usize {
+    listed / 2 + 16
 }
 
 /// The names of tracks added, changed or removed from `old` to `new`.
@@ -174,14 +193,14 @@ mod tests {
         }
         let v1 = scan(dir.path());
         let mut log = ChangeLog::new("7".into());
-        log.record(1, changed_names(&Library::default(), &v1));
+        log.record(1, changed_names(&Library::default(), &v1), v1.tracks.len());
         touch(dir.path(), "b.mp3");
         let v2 = scan(dir.path());
-        log.record(2, changed_names(&v1, &v2));
+        log.record(2, changed_names(&v1, &v2), v2.tracks.len());
         std::fs::remove_file(dir.path().join("e.mp3")).unwrap();
         touch(dir.path(), "d.mp3");
         let v3 = scan(dir.path());
-        log.record(3, changed_names(&v2, &v3));
+        log.record(3, changed_names(&v2, &v3), v3.tracks.len());
 
         let whole = log.delta(&v3, 3, None, None);
         assert!(whole.reset);
@@ -207,13 +226,38 @@ mod tests {
     }
 
     #[test]
+    fn names_no_diff_could_send_are_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "a.mp3");
+        let lib = scan(dir.path());
+        let mut log = ChangeLog::new("1".into());
+        let names = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
+        log.record(1, names(100), 100);
+        assert_eq!(
+            log.versions[0].1, None,
+            "most of the list: a page before it gets all"
+        );
+        log.record(2, names(40), 100);
+        log.record(3, names(40), 100);
+        let kept: Vec<_> = log
+            .versions
+            .iter()
+            .map(|(_, n)| n.as_ref().map(Vec::len))
+            .collect();
+        assert_eq!(kept, [None, None, Some(40)], "40 + 40 > 100 / 2 + 16");
+        assert!(log.delta(&lib, 3, None, Some("1.1")).reset);
+        assert_eq!(log.names_since("1.1", 3), None);
+        assert_eq!(log.names_since("1.2", 3).map(|n| n.len()), Some(40));
+    }
+
+    #[test]
     fn a_page_too_far_behind_gets_the_whole_list() {
         let dir = tempfile::tempdir().unwrap();
         touch(dir.path(), "a.mp3");
         let lib = scan(dir.path());
         let mut log = ChangeLog::new("1".into());
         for v in 1..=(VERSIONS_KEPT as u64 + 5) {
-            log.record(v, Vec::new());
+            log.record(v, Vec::new(), 0);
         }
         let last = VERSIONS_KEPT as u64 + 5;
         assert!(log.delta(&lib, last, None, Some("1.1")).reset);

@@ -1,10 +1,12 @@
-//! What a storage lists, whichever storage it is: its audio files and the cover images of its
-//! folders, before any tag is read. The folder walk and the object store's listing both fill a
-//! [`Listing`] through [`Listing::add`], so they sort files and choose covers by the same rules.
+//! What a storage lists, whichever storage it is: its audio files, the cover images of its folders
+//! and the `.lrc` lyrics files beside tracks, before any tag is read. The folder walk and the object
+//! store's listing both fill a [`Listing`] through [`Listing::add`], so they sort files, choose
+//! covers and match lyrics files by the same rules.
 
 use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::media::{AudioFormat, audio_format};
@@ -23,7 +25,10 @@ pub(crate) struct Listing {
     /// Folders to watch for changes (a local folder's, the root first; none for a remote store).
     pub(crate) folders: Vec<PathBuf>,
     /// Per folder (`""` for the top), its preferred cover image: `(preference, artwork)`.
-    pub(crate) folder_art: HashMap<String, (usize, Artwork)>,
+    pub(crate) folder_art: HashMap<String, (usize, Arc<Artwork>)>,
+    /// `.lrc` files (extension in any case), by their path under the root without the extension:
+    /// the [`Listed::key`] of the tracks they belong to.
+    pub(crate) lyrics: HashMap<String, Arc<Path>>,
 }
 
 /// A listed audio file, before names are assigned.
@@ -34,7 +39,7 @@ pub(crate) struct Listed {
     /// `relative` without the extension.
     pub(crate) key: String,
     /// What the storage opens it by.
-    pub(crate) path: PathBuf,
+    pub(crate) path: Arc<Path>,
     pub(crate) size: u64,
     pub(crate) modified: Option<SystemTime>,
     pub(crate) format: AudioFormat,
@@ -51,7 +56,7 @@ impl Listed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artwork {
     /// The audio file itself (`embedded`), or the folder's image file.
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     /// Whether the image is a picture inside the audio file's tags.
     pub embedded: bool,
     /// Changes when the file holding the image changes (size, modification time): the `v` of the
@@ -61,15 +66,15 @@ pub struct Artwork {
 
 impl Artwork {
     pub(crate) fn new(
-        path: &Path,
+        path: &Arc<Path>,
         embedded: bool,
         size: u64,
         modified: Option<SystemTime>,
     ) -> Self {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (path, size, modified).hash(&mut hasher);
+        (&**path, size, modified).hash(&mut hasher);
         Self {
-            path: path.to_owned(),
+            path: Arc::clone(path),
             embedded,
             version: format!("{:016x}", hasher.finish()),
         }
@@ -78,7 +83,7 @@ impl Artwork {
 
 impl Listing {
     /// Adds a file kept at `path` under the name `relative` (checked, `/`-separated, UTF-8):
-    /// whether it was an audio file or a folder image (anything else is ignored).
+    /// whether it was an audio file, a folder image or a lyrics file (anything else is ignored).
     pub(crate) fn add(
         &mut self,
         relative: &str,
@@ -96,7 +101,7 @@ impl Listing {
             self.files.push(Listed {
                 relative: relative.to_owned(),
                 key: key.to_owned(),
-                path: path.to_owned(),
+                path: path.into(),
                 size,
                 modified,
                 format,
@@ -109,9 +114,13 @@ impl Listing {
                 .get(folder)
                 .is_none_or(|(best, _)| *best > preference)
             {
-                let art = Artwork::new(path, false, size, modified);
-                self.folder_art.insert(folder.to_owned(), (preference, art));
+                let art = Artwork::new(&path.into(), false, size, modified);
+                self.folder_art
+                    .insert(folder.to_owned(), (preference, Arc::new(art)));
             }
+            true
+        } else if extension.eq_ignore_ascii_case("lrc") {
+            self.lyrics.insert(key.to_owned(), path.into());
             true
         } else {
             false
@@ -154,6 +163,7 @@ mod tests {
             ("jazz/folder.png", true),
             ("jazz/Cover.JPG", true),
             ("jazz/notes.txt", false),
+            ("jazz/take five.LRC", true),
             ("a.dir/README", false),
             ("noext", false),
         ] {
@@ -163,6 +173,15 @@ mod tests {
         let files: Vec<_> = listing.files.iter().map(|f| f.relative.as_str()).collect();
         assert_eq!(files, ["b.mp3", "b.flac"], "MP3 first in a shared stem");
         let (_, art) = &listing.folder_art["jazz"];
-        assert_eq!(art.path, Path::new("jazz/Cover.JPG"), "cover before folder");
+        assert_eq!(
+            &*art.path,
+            Path::new("jazz/Cover.JPG"),
+            "cover before folder"
+        );
+        assert_eq!(
+            listing.lyrics.keys().collect::<Vec<_>>(),
+            ["jazz/take five"],
+            "an .lrc file is noted by the name its track has without extension"
+        );
     }
 }

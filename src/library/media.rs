@@ -2,7 +2,7 @@
 //!
 //! Pure data, no framework: [`crate::library`] uses it to decide what a track is.
 
-use mime_guess::Mime;
+use std::borrow::Cow;
 
 /// Extensions served with a type other than the one `mime_guess` would pick, because browsers reject
 /// or misread its answer (Chromium's `canPlayType("audio/m4a")` is `""`; `audio/mp4` plays).
@@ -25,10 +25,10 @@ const OVERRIDES: &[(&str, &str, &str)] = &[
 /// What the server knows about one audio format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AudioFormat {
-    /// The `Content-Type` the track is served with.
-    pub mime: Mime,
-    /// A short human label (`"MP3"`, `"FLAC"`).
-    pub label: String,
+    /// The `Content-Type` the track is served with (static: every track of a type shares it).
+    pub mime: &'static str,
+    /// A short human label (`"MP3"`, `"FLAC"`): static for the known types.
+    pub label: Cow<'static, str>,
     /// Preference when several files share a name: lower wins (MP3 first, as the most widely playable).
     pub rank: usize,
 }
@@ -42,15 +42,15 @@ pub(super) fn audio_format(extension: &str) -> Option<AudioFormat> {
     if let Some(rank) = OVERRIDES.iter().position(|(e, _, _)| *e == ext) {
         let (_, mime, label) = OVERRIDES[rank];
         return Some(AudioFormat {
-            mime: mime.parse().expect("static MIME table entries parse"),
-            label: label.to_owned(),
+            mime,
+            label: Cow::Borrowed(label),
             rank,
         });
     }
-    let mime = mime_guess::from_ext(&ext).first()?;
-    (mime.type_() == mime_guess::mime::AUDIO).then(|| AudioFormat {
+    let mime = mime_guess::from_ext(&ext).first_raw()?;
+    mime.starts_with("audio/").then(|| AudioFormat {
         mime,
-        label: ext.to_ascii_uppercase(),
+        label: Cow::Owned(ext.to_ascii_uppercase()),
         rank: OVERRIDES.len(),
     })
 }
@@ -73,14 +73,14 @@ mod tests {
             ("webm", "audio/webm"),
         ];
         for (ext, mime) in table {
-            assert_eq!(audio_format(ext).unwrap().mime.essence_str(), mime, "{ext}");
+            assert_eq!(audio_format(ext).unwrap().mime, mime, "{ext}");
         }
     }
 
     #[test]
     fn other_audio_types_fall_back_to_mime_guess() {
         let aiff = audio_format("aiff").unwrap();
-        assert_eq!(aiff.mime.type_(), "audio");
+        assert!(aiff.mime.starts_with("audio/"), "{}", aiff.mime);
         assert_eq!(aiff.label, "AIFF");
     }
 

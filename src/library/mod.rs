@@ -6,14 +6,18 @@
 //!
 //! - `storage`: the seam between the library and where the bytes live; `folder`: a local folder
 //!   (the default); `store`: S3-compatible object storage, with the replica's bounded cache;
-//! - `listing`: what a storage lists; `tags` and `media`: what one file is;
-//! - `track`: a track as listed; this module: the snapshot and its name index;
+//! - `listing`: what a storage lists; `tags` and `media`: what one file is; `lyrics`: lyrics text
+//!   into lines;
+//! - `track`: a track as listed; `ids`: stable ids; this module: the snapshot, its name and id
+//!   indexes, and its [`Catalog`] (built on first use);
 //! - `shared`: the snapshot all workers share, rescanned in the background; `watcher`: when;
 //!   `changes`: what changed from one version of the list to the next, for open pages.
 
 mod changes;
 mod folder;
+pub(crate) mod ids;
 mod listing;
+pub mod lyrics;
 mod media;
 mod shared;
 mod storage;
@@ -23,10 +27,15 @@ mod track;
 mod watcher;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{DefaultHasher, Hasher as _};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use percent_encoding::percent_decode_str;
+
+use crate::catalog::Catalog;
 
 pub use self::changes::{Delta, Placed};
 pub use self::listing::Artwork;
@@ -36,7 +45,8 @@ pub use self::storage::SeekRead;
 pub(crate) use self::storage::{Chunks, Content, LocalFile, Opened, RangedRead};
 pub(crate) use self::store::ObjectLibrary;
 pub use self::store::{Cache, Lease, StoreConfig};
-pub use self::tags::{Image, Tags};
+pub(crate) use self::tags::VARIOUS_ARTISTS;
+pub use self::tags::{Codec, Image, Mbid, MusicBrainz, ReplayGain, Stream, Tags};
 pub use self::track::Track;
 pub(crate) use self::watcher::{Watcher, list_every, watch_folder};
 
@@ -83,9 +93,38 @@ pub enum LibraryError {
 #[derive(Debug, Default)]
 pub struct Library {
     tracks: Vec<Track>,
-    index: HashMap<String, usize>,
+    /// Request names: `(hash of a name, track, which of its names)`, sorted. A hash and a check
+    /// of the name rather than a map of owned names, which would copy every name and path.
+    index: Vec<(u64, u32, NameKind)>,
+    /// Track ids: `(the id's 64 bits, track)`, sorted.
+    ids: Vec<(u64, u32)>,
     /// Every folder the scan walked (what the watcher watches).
     folders: Vec<PathBuf>,
+    /// Albums, artists and genres, built when first asked for.
+    catalog: OnceLock<Catalog>,
+}
+
+/// Which of a track's names an index entry stands for; in this order of precedence when two
+/// tracks answer to one name (an exact name before any alias).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum NameKind {
+    /// [`Track::name`].
+    Name,
+    /// Its path with the extension (when that is not its name).
+    Path,
+    /// Its path without the extension, when its name is its path (a shared stem).
+    Stem,
+}
+
+/// The hash the name index files a name under, fed its parts in turn (SipHash reads bytes as a
+/// stream, so parts hash as their concatenation does): the same within a process, which is all
+/// it needs.
+fn name_hash(parts: &[&str]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    for part in parts {
+        hasher.write(part.as_bytes());
+    }
+    hasher.finish()
 }
 
 impl Library {
@@ -96,12 +135,7 @@ impl Library {
         use self::storage::Storage as _;
         let mut walk = folder::Folder::new(root.to_owned())?.list()?;
         walk.sort();
-        let tags = walk
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), Tags::read(&f.path)))
-            .collect();
-        Ok(Self::build(&walk, &tags))
+        Ok(Self::build(&walk, |path| Some(Tags::read(path))))
     }
 
     /// Every track, sorted by folder, then track number, then title.
@@ -111,8 +145,40 @@ impl Library {
 
     /// The track a request name means, if any. `name` is the fully percent-decoded path after
     /// `/audio/`; it matches a track's [`Track::name`], or its path with the extension.
+    ///
+    /// A stem shared by several files resolves to the group's preferred format (MP3 before the
+    /// others); an exact name wins over any alias that equals it.
     pub fn get(&self, name: &str) -> Option<&Track> {
-        self.index.get(name).map(|&i| &self.tracks[i])
+        let hash = name_hash(&[name]);
+        let start = self.index.partition_point(|&(h, _, _)| h < hash);
+        self.index[start..]
+            .iter()
+            .take_while(|&&(h, _, _)| h == hash)
+            .map(|&(_, i, kind)| (&self.tracks[i as usize], kind))
+            .filter(|(track, kind)| match kind {
+                NameKind::Name => track.name == name,
+                NameKind::Path => track.is_at(name, true),
+                NameKind::Stem => track.is_at(name, false),
+            })
+            .min_by_key(|&(track, kind)| (kind != NameKind::Name, track.rank, kind))
+            .map(|(track, _)| track)
+    }
+
+    /// The track whose [`Track::id`] is `id`, if any.
+    pub fn by_id(&self, id: &str) -> Option<&Track> {
+        let bits = ids::bits("tr", id)?;
+        let start = self.ids.partition_point(|&(b, _)| b < bits);
+        self.ids[start..]
+            .iter()
+            .take_while(|&&(b, _)| b == bits)
+            .map(|&(_, i)| &self.tracks[i as usize])
+            .find(|track| track.id == id)
+    }
+
+    /// The albums, artists and genres of this snapshot's tracks: built on the first call (so no
+    /// one pays for it until someone browses), then kept with the snapshot.
+    pub fn catalog(&self) -> &Catalog {
+        self.catalog.get_or_init(|| Catalog::build(&self.tracks))
     }
 
     /// Every folder the scan walked, the root first.
@@ -126,55 +192,125 @@ impl Library {
         self.get(&percent_decode_str(raw).decode_utf8().ok()?)
     }
 
-    /// The tracks of `walk`, with the tags in `tags` (a file missing there is listed as pending).
-    fn build(walk: &Listing, tags: &HashMap<PathBuf, Tags>) -> Self {
+    /// The tracks of `walk`, with the tags `tags_of` gives for each file's path (a file it has
+    /// none for is listed as pending).
+    fn build(walk: &Listing, mut tags_of: impl FnMut(&Path) -> Option<Tags>) -> Self {
         let mut group_sizes: HashMap<&str, usize> = HashMap::new();
         for file in &walk.files {
             *group_sizes.entry(&file.key).or_default() += 1;
         }
+        let mut folders: HashMap<&str, Arc<str>> = HashMap::new();
+        // MIME types and labels: a few, each shared by all the tracks of its type.
+        let mut formats: Vec<Arc<str>> = Vec::new();
+        let mut share = |text: &str| -> Arc<str> {
+            if let Some(known) = formats.iter().find(|known| ***known == *text) {
+                return Arc::clone(known);
+            }
+            formats.push(text.into());
+            Arc::clone(&formats[formats.len() - 1])
+        };
         let mut tracks: Vec<Track> = walk
             .files
             .iter()
             .map(|file| {
-                let tags = tags.get(&file.path);
-                let artwork = match tags {
-                    Some(t) if t.has_cover => {
-                        Some(Artwork::new(&file.path, true, file.size, file.modified))
-                    }
+                let tags = tags_of(&file.path);
+                let artwork = match &tags {
+                    Some(t) if t.has_cover => Some(Arc::new(Artwork::new(
+                        &file.path,
+                        true,
+                        file.size,
+                        file.modified,
+                    ))),
                     _ => walk
                         .folder_art
                         .get(file.folder())
-                        .map(|(_, art)| art.clone()),
+                        .map(|(_, art)| Arc::clone(art)),
                 };
-                Track::new(file, group_sizes[file.key.as_str()] > 1, tags, artwork)
+                let folder = folders
+                    .entry(file.folder())
+                    .or_insert_with_key(|folder| Arc::from(*folder));
+                let shared = track::Shared {
+                    mime: share(file.format.mime),
+                    format: share(&file.format.label),
+                    folder: Arc::clone(folder),
+                    artwork,
+                    lyrics_file: walk.lyrics.get(&file.key).map(Arc::clone),
+                };
+                Track::new(file, group_sizes[file.key.as_str()] > 1, tags, shared)
             })
             .collect();
         tracks.sort_by(|a, b| track::sort_key(a).cmp(&track::sort_key(b)));
+        let ids = assign_ids(&mut tracks);
+        Self {
+            index: name_index(&tracks),
+            ids,
+            tracks,
+            folders: walk.folders.clone(),
+            catalog: OnceLock::new(),
+        }
+    }
+}
 
-        let mut index = HashMap::with_capacity(tracks.len() * 2);
-        // Aliases first, so that exact names overwrite any alias that happens to equal them.
-        for (i, track) in tracks.iter().enumerate() {
-            index.insert(track.relative_path(), i);
-            if track.name.ends_with(&format!(".{}", track.extension())) {
-                // A shared stem resolves to the group's preferred format (MP3 before the others).
-                let stem = track.relative_path_without_extension();
-                match index.get(&stem).map(|&j: &usize| tracks[j].rank) {
-                    Some(rank) if rank <= track.rank => {}
-                    _ => {
-                        index.insert(stem, i);
-                    }
+/// Gives every track its id (see `docs/ids.md`), and returns the id index. An id that several
+/// tracks derive from their tags (copies of one track) stays with the first of them by path; the
+/// others are known by their paths. Decided by path, so ids never depend on the order of a scan.
+fn assign_ids(tracks: &mut [Track]) -> Vec<(u64, u32)> {
+    let tagged: Vec<Option<String>> = tracks
+        .iter()
+        .map(|track| ids::tag_key(track).map(|key| ids::hashed("tr", &key)))
+        .collect();
+    let mut owners: HashMap<u64, usize> = HashMap::with_capacity(tracks.len());
+    for (i, id) in tagged.iter().enumerate() {
+        let Some(id) = id else { continue };
+        match owners.entry(ids::bits("tr", id).expect("ids are made of this form")) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            Entry::Occupied(mut owner) => {
+                if tracks[i].relative_path() < tracks[*owner.get()].relative_path() {
+                    owner.insert(i);
                 }
             }
         }
-        for (i, track) in tracks.iter().enumerate() {
-            index.insert(track.name.clone(), i);
-        }
-        Self {
-            tracks,
-            index,
-            folders: walk.folders.clone(),
+    }
+    let mut index = Vec::with_capacity(tracks.len());
+    for (i, id) in tagged.into_iter().enumerate() {
+        let id = match id {
+            Some(id) if owners[&ids::bits("tr", &id).expect("checked above")] == i => id,
+            _ => ids::hashed("tr", &ids::path_key(&tracks[i])),
+        };
+        index.push((
+            ids::bits("tr", &id).expect("ids are made of this form"),
+            i as u32,
+        ));
+        tracks[i].id = id;
+    }
+    index.sort_unstable();
+    index
+}
+
+/// The name index of `tracks`: each track's name, its path with the extension, and for files
+/// that share a stem, the stem. Hashed from the parts the track keeps, so that nothing is copied.
+fn name_index(tracks: &[Track]) -> Vec<(u64, u32, NameKind)> {
+    let mut index = Vec::with_capacity(tracks.len() * 2);
+    for (i, track) in tracks.iter().enumerate() {
+        let i = i as u32;
+        index.push((name_hash(&[&track.name]), i, NameKind::Name));
+        let (folder, file) = (&*track.folder, &*track.file_name);
+        let path = |file: &str| match folder {
+            "" => name_hash(&[file]),
+            _ => name_hash(&[folder, "/", file]),
+        };
+        if track.name.len() == folder.len() + usize::from(!folder.is_empty()) + file.len() {
+            // Named by its path (a shared stem): the stem is an alias.
+            let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+            index.push((path(stem), i, NameKind::Stem));
+        } else {
+            index.push((path(file), i, NameKind::Path));
         }
     }
+    index.sort_unstable_by_key(|&(hash, i, kind)| (hash, kind, i));
+    index
 }
 
 /// Files for the library's unit tests, made with the shared test kit.
@@ -233,12 +369,9 @@ mod tests {
         let library = Library::scan(dir.path()).unwrap();
         assert_eq!(names(&library), ["a", "b", "jazz/take five"]);
         let jazz = library.get("jazz/take five").unwrap();
-        assert_eq!(
-            (jazz.title.as_str(), jazz.folder.as_str()),
-            ("take five", "jazz")
-        );
+        assert_eq!((jazz.title.as_str(), &*jazz.folder), ("take five", "jazz"));
         assert_eq!(jazz.url, "/audio/jazz/take%20five");
-        assert_eq!(jazz.file_name, "take five.ogg");
+        assert_eq!(&*jazz.file_name, "take five.ogg");
         assert_eq!(jazz.size, "jazz/take five.ogg".len() as u64);
     }
 
@@ -265,7 +398,7 @@ mod tests {
         }
         let library = Library::scan(dir.path()).unwrap();
         assert_eq!(names(&library), ["x.flac", "x.mp3", "x.wav"]);
-        assert_eq!(library.get("x").unwrap().file_name, "x.mp3");
+        assert_eq!(&*library.get("x").unwrap().file_name, "x.mp3");
     }
 
     #[test]
@@ -310,6 +443,129 @@ mod tests {
             assert_eq!(track.title, name);
             assert!(track.tags.unreadable, "{name} should be marked unreadable");
         }
+    }
+
+    /// Each track's id, by its path under the root.
+    fn ids(library: &Library) -> HashMap<String, String> {
+        library
+            .tracks()
+            .iter()
+            .map(|t| (t.relative_path(), t.id.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn ids_stay_across_scans_and_moves_and_copies_fall_back_to_their_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let song = dir.path().join("rock/01 song.wav");
+        wav(&song, 1);
+        tag(&song, "Song", "Band", "Record", 1);
+        wav(&dir.path().join("plain.wav"), 1);
+        let first = Library::scan(dir.path()).unwrap();
+        let second = Library::scan(dir.path()).unwrap();
+        assert_eq!(ids(&first), ids(&second), "the same folder, the same ids");
+        let tagged = first.get("rock/01 song").unwrap().id.clone();
+        let plain = first.get("plain").unwrap().id.clone();
+        assert!(tagged.starts_with("tr-") && tagged.len() == 19, "{tagged}");
+        assert_eq!(
+            plain,
+            ids::hashed("tr", "path\0plain\0wav"),
+            "untagged: by its path"
+        );
+        assert_eq!(first.by_id(&tagged).unwrap().name, "rock/01 song");
+
+        // Renamed into another folder: a tagged file keeps its id.
+        fs::create_dir(dir.path().join("moved")).unwrap();
+        fs::rename(&song, dir.path().join("moved/song.wav")).unwrap();
+        let moved = Library::scan(dir.path()).unwrap();
+        assert_eq!(moved.get("moved/song").unwrap().id, tagged);
+
+        // A copy: the first by path keeps the id, the other is known by its path.
+        fs::copy(
+            dir.path().join("moved/song.wav"),
+            dir.path().join("a copy.wav"),
+        )
+        .unwrap();
+        let copied = Library::scan(dir.path()).unwrap();
+        assert_eq!(
+            copied.get("a copy").unwrap().id,
+            tagged,
+            "'a copy.wav' < 'moved/…'"
+        );
+        assert_eq!(
+            copied.get("moved/song").unwrap().id,
+            ids::hashed("tr", "path\0moved/song\0wav")
+        );
+        let all = ids(&copied);
+        let mut unique: Vec<_> = all.values().collect();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), all.len(), "ids are unique");
+    }
+
+    #[test]
+    fn ids_do_not_depend_on_the_order_files_are_listed_in() {
+        let mut walk = Listing::default();
+        let mut tags = HashMap::new();
+        for (i, relative) in ["b/x.mp3", "a/x.mp3", "c.mp3", "a/y.flac", "a/y.mp3"]
+            .into_iter()
+            .enumerate()
+        {
+            let path = PathBuf::from("/music").join(relative);
+            assert!(walk.add(relative, &path, 1, None));
+            let same_song = Tags {
+                title: Some("Same".into()),
+                artist: Some("Band".into()),
+                album: Some("Record".into()),
+                track_number: Some(1 + (i as u32 % 2)),
+                ..Tags::default()
+            };
+            tags.insert(path, same_song);
+        }
+        walk.sort();
+        let sorted = ids(&Library::build(&walk, |path| tags.get(path).cloned()));
+        walk.files.reverse();
+        assert_eq!(
+            ids(&Library::build(&walk, |path| tags.get(path).cloned())),
+            sorted
+        );
+        walk.files.swap(0, 3);
+        assert_eq!(
+            ids(&Library::build(&walk, |path| tags.get(path).cloned())),
+            sorted
+        );
+    }
+
+    #[test]
+    fn by_id_finds_only_the_ids_tracks_have() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "one.mp3");
+        let library = Library::scan(dir.path()).unwrap();
+        let id = library.tracks()[0].id.clone();
+        assert_eq!(library.by_id(&id).unwrap().name, "one");
+        for miss in [
+            "",
+            "tr-",
+            "one",
+            &id.to_uppercase(),
+            &id.replace("tr-", "al-"),
+            "tr-0000000000000000",
+        ] {
+            assert!(library.by_id(miss).is_none(), "{miss}");
+        }
+    }
+
+    #[test]
+    fn the_catalog_is_built_once_and_kept_with_its_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("01.wav");
+        wav(&path, 1);
+        tag(&path, "Song", "Band", "Record", 1);
+        let library = Library::scan(dir.path()).unwrap();
+        assert!(library.catalog.get().is_none(), "not built until asked for");
+        let catalog = library.catalog();
+        assert_eq!(catalog.albums()[0].name, "Record");
+        assert!(std::ptr::eq(catalog, library.catalog()));
     }
 
     proptest::proptest! {

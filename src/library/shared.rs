@@ -12,15 +12,24 @@ use tokio::sync::watch;
 use super::changes::{ChangeLog, Delta, changed_names};
 use super::folder::Folder;
 use super::listing::Artwork;
+use super::lyrics::Lyrics;
 use super::storage::{Opened, SeekRead, Storage};
-use super::tags::{self, Image, Tags};
+use super::tags::{self, Image, Names, Tags};
 use super::{Library, LibraryError, Track, lock};
 
 /// Largest folder image served; a bigger `cover.jpg` is not a cover.
 const MAX_IMAGE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// How often a long scan logs its progress and shows open pages what it has found so far.
+/// Largest `.lrc` file read; lyrics are a few KiB.
+const MAX_LYRICS_BYTES: u64 = 1024 * 1024;
+
+/// How often a long scan logs its progress and shows open pages what it has found so far: at
+/// least this often apart...
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+/// ...and at least this many times as long apart as the last snapshot took to build and publish,
+/// so that a large library spends its scan reading tags, not building snapshots (each of which
+/// also leaves the heap more fragmented).
+const PROGRESS_BUILD_RATIO: u32 = 10;
 /// Where the library stands: bumped `version` whenever the track list or the scan's progress
 /// changes, so open pages know to refresh.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -133,6 +142,23 @@ impl SharedLibrary {
         Image::new(data)
     }
 
+    /// The lyrics of `track`, read now: its `.lrc` file if it has one that holds lyrics, else the
+    /// lyrics in its tags; `None` when neither has any. May block.
+    pub fn lyrics(&self, track: &Track) -> Option<Lyrics> {
+        let from_file = || {
+            let path = track.lyrics_file.as_deref()?;
+            let mut data = Vec::new();
+            let reader = self.storage.reader(path).ok()?;
+            reader.take(MAX_LYRICS_BYTES).read_to_end(&mut data).ok()?;
+            Lyrics::parse(&String::from_utf8_lossy(&data))
+        };
+        let embedded = || {
+            let reader = self.storage.reader(&track.path).ok()?;
+            Lyrics::parse(&tags::embedded_lyrics_from(reader, &track.path)?)
+        };
+        from_file().or_else(|| track.tags.has_lyrics.then(embedded).flatten())
+    }
+
     /// The current snapshot.
     pub fn snapshot(&self) -> Arc<Library> {
         Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
@@ -166,7 +192,7 @@ impl SharedLibrary {
 
     /// Rescans the folder and returns the new snapshot; blocks for as long as it reads tags. New
     /// files are listed by name at once, their tags filled in as they are read (shown every
-    /// `PROGRESS_EVERY`). If the folder has become unreadable, the previous snapshot stays (its
+    /// `PROGRESS_EVERY`, or less often if snapshots take long to build). If the folder has become unreadable, the previous snapshot stays (its
     /// files then answer 404 one by one) and the problem is logged.
     pub fn rescan(&self) -> Arc<Library> {
         let guard = lock(&self.scanning);
@@ -196,23 +222,23 @@ impl SharedLibrary {
         };
         walk.sort();
         let previous = self.snapshot();
-        let known: HashMap<&Path, &Track> = previous
-            .tracks
-            .iter()
-            .map(|t| (t.path.as_path(), t))
-            .collect();
+        let known: HashMap<&Path, &Track> = previous.tracks.iter().map(|t| (&*t.path, t)).collect();
         let mut tags: HashMap<PathBuf, Tags> = HashMap::with_capacity(walk.files.len());
+        // One copy of each artist and genre name for the whole library.
+        let mut names = Names::default();
         let mut todo = Vec::new();
         for file in &walk.files {
             let unchanged = known
-                .get(file.path.as_path())
+                .get(&*file.path)
                 .filter(|t| t.size == file.size && t.modified == file.modified)
                 .and_then(|t| t.read_tags());
             match unchanged {
                 Some(read) => {
-                    tags.insert(file.path.clone(), read.clone());
+                    let mut read = read.clone();
+                    read.share_names(&mut names);
+                    tags.insert(file.path.to_path_buf(), read);
                 }
-                None => todo.push(file.path.as_path()),
+                None => todo.push(&*file.path),
             }
         }
         drop(known);
@@ -220,34 +246,41 @@ impl SharedLibrary {
         let total = todo.len();
         let started = Instant::now();
         let mut shown = started;
+        let mut every = PROGRESS_EVERY;
         if total > 0 {
             self.publish(
-                Some(Library::build(&walk, &tags)),
+                Some(Library::build(&walk, |path| tags.get(path).cloned())),
                 Some(Progress { read: 0, total }),
             );
             self.listed
                 .store(true, std::sync::atomic::Ordering::Release);
+            shown = Instant::now();
         }
         for (i, path) in todo.into_iter().enumerate() {
-            tags.insert(
-                path.to_owned(),
-                Tags::read_from(self.storage.reader(path), path),
-            );
-            if shown.elapsed() >= PROGRESS_EVERY {
-                shown = Instant::now();
+            let mut read = Tags::read_from(self.storage.reader(path), path);
+            read.share_names(&mut names);
+            tags.insert(path.to_owned(), read);
+            if shown.elapsed() >= every {
                 log::info!(
                     "scanning {}: read {} of {total} files",
                     self.location,
                     i + 1
                 );
                 let progress = Progress { read: i + 1, total };
-                self.publish(Some(Library::build(&walk, &tags)), Some(progress));
+                let building = Instant::now();
+                let library = Library::build(&walk, |path| tags.get(path).cloned());
+                self.publish(Some(library), Some(progress));
+                // Counted from the end of the publish, and longer for slower builds.
+                every = PROGRESS_EVERY.max(building.elapsed() * PROGRESS_BUILD_RATIO);
+                shown = Instant::now();
             }
         }
-        let library = self.publish(Some(Library::build(&walk, &tags)), None);
+        // The last snapshot takes the tags rather than copying them.
+        let library = Library::build(&walk, |path| tags.remove(path));
+        let library = self.publish(Some(library), None);
         self.listed
             .store(true, std::sync::atomic::Ordering::Release);
-        drop((walk, tags, previous));
+        drop((walk, tags, names, previous));
         if total > 0 {
             // Hand the scan's scratch memory back now rather than at the sampler's next trim.
             crate::sys::trim_heap();
@@ -270,17 +303,17 @@ impl SharedLibrary {
         let mut changes = lock(&self.changes);
         let (library, names) = match library {
             Some(library) => {
-                let library = Arc::new(library);
-                let old = std::mem::replace(
-                    &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
-                    Arc::clone(&library),
-                );
-                let names = if old.tracks == library.tracks {
-                    Vec::new()
+                let old = self.snapshot();
+                if old.tracks == library.tracks && old.folders == library.folders {
+                    // The same list: the snapshot in use stays, with its catalog, and the new
+                    // copy goes (it is the younger one, allocated wherever the heap had room).
+                    (old, Vec::new())
                 } else {
-                    changed_names(&old, &library)
-                };
-                (library, names)
+                    let library = Arc::new(library);
+                    *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&library);
+                    let names = changed_names(&old, &library);
+                    (library, names)
+                }
             }
             None => (self.snapshot(), Vec::new()),
         };
@@ -289,7 +322,7 @@ impl SharedLibrary {
             if changed {
                 s.scan = scan;
                 s.version += 1;
-                changes.record(s.version, names);
+                changes.record(s.version, names, library.tracks.len());
             }
             changed
         });
@@ -362,6 +395,20 @@ mod tests {
     }
 
     #[test]
+    fn a_rescan_that_finds_nothing_new_keeps_the_snapshot_and_its_catalog() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "one.mp3");
+        let shared = SharedLibrary::open(dir.path()).unwrap();
+        let first = shared.rescan();
+        let catalog: *const _ = first.catalog();
+        let again = shared.rescan();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(std::ptr::eq(catalog, again.catalog()), "not built again");
+        touch(dir.path(), "two.mp3");
+        assert!(!Arc::ptr_eq(&first, &shared.rescan()));
+    }
+
+    #[test]
     fn rescans_on_a_miss_are_rate_limited() {
         let dir = tempfile::tempdir().unwrap();
         let shared = SharedLibrary::open(dir.path()).unwrap();
@@ -383,6 +430,35 @@ mod tests {
             names(&shared.rescan_if_older_than(Duration::ZERO)),
             ["late"]
         );
+    }
+
+    #[test]
+    fn lyrics_come_from_the_lrc_file_beside_a_track_else_from_its_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let (synced, embedded, bare) = (
+            dir.path().join("a/synced.wav"),
+            dir.path().join("a/embedded.wav"),
+            dir.path().join("a/bare.wav"),
+        );
+        for path in [&synced, &embedded, &bare] {
+            wav(path, 1);
+        }
+        testkit::Tagger::default()
+            .title("E")
+            .lyrics("Plain words\nand more")
+            .save(&embedded);
+        fs::write(dir.path().join("a/synced.LRC"), "[ti:x]\n[00:01.50]Hi").unwrap();
+        let shared = SharedLibrary::open(dir.path()).unwrap();
+        let library = shared.rescan();
+        let lyrics = |name: &str| shared.lyrics(library.get(name).unwrap());
+        let from_file = lyrics("a/synced").unwrap();
+        assert!(from_file.synced);
+        assert_eq!(from_file.lines[0].start_ms, Some(1500));
+        let from_tags = lyrics("a/embedded").unwrap();
+        assert!(!from_tags.synced);
+        assert_eq!(from_tags.lines.len(), 2);
+        assert!(library.get("a/embedded").unwrap().tags.has_lyrics);
+        assert_eq!(lyrics("a/bare"), None);
     }
 
     #[test]

@@ -215,6 +215,79 @@ impl Tagger {
         self
     }
 
+    /// Adds `value` under `key`, after any value already there (several make a multi-valued
+    /// item: NUL-separated in ID3v2.4).
+    pub fn item(mut self, key: lofty::tag::ItemKey, value: &str) -> Self {
+        let value = lofty::tag::ItemValue::Text(value.to_owned());
+        self.tag().push(lofty::tag::TagItem::new(key, value));
+        self
+    }
+
+    /// Sets the artists one by one (several `TPE1` values, not one joined value).
+    pub fn artists(self, artists: &[&str]) -> Self {
+        artists.iter().fold(self, |tagger, artist| {
+            tagger.item(lofty::tag::ItemKey::TrackArtist, artist)
+        })
+    }
+
+    /// Sets the album artist.
+    pub fn album_artist(self, artist: &str) -> Self {
+        self.item(lofty::tag::ItemKey::AlbumArtist, artist)
+    }
+
+    /// Sets the genres, one value each.
+    pub fn genres(self, genres: &[&str]) -> Self {
+        genres.iter().fold(self, |tagger, genre| {
+            tagger.item(lofty::tag::ItemKey::Genre, genre)
+        })
+    }
+
+    /// Sets the disc number, and the number of discs if given.
+    pub fn disc(mut self, number: u32, total: Option<u32>) -> Self {
+        lofty::tag::Accessor::set_disk(self.tag(), number);
+        if let Some(total) = total {
+            lofty::tag::Accessor::set_disk_total(self.tag(), total);
+        }
+        self
+    }
+
+    /// Sets the number of tracks on the disc.
+    pub fn track_total(mut self, total: u32) -> Self {
+        lofty::tag::Accessor::set_track_total(self.tag(), total);
+        self
+    }
+
+    /// Sets the recording date (`TDRC`), such as `1999` or `1999-03-01`.
+    pub fn date(self, date: &str) -> Self {
+        self.item(lofty::tag::ItemKey::RecordingDate, date)
+    }
+
+    /// Marks the track as part of a compilation (`TCMP`).
+    pub fn compilation(self) -> Self {
+        self.item(lofty::tag::ItemKey::FlagCompilation, "1")
+    }
+
+    /// Sets a MusicBrainz id: `key` is one of lofty's `MusicBrainz…Id` keys (the recording id is
+    /// written as a `UFID` frame, the others as `TXXX` frames, as Picard writes them).
+    pub fn musicbrainz(self, key: lofty::tag::ItemKey, id: &str) -> Self {
+        self.item(key, id)
+    }
+
+    /// Sets the ReplayGain levels as taggers write them (`"-6.50 dB"`, `"0.988"`): track gain and
+    /// peak, album gain and peak.
+    pub fn replay_gain(self, track: (&str, &str), album: (&str, &str)) -> Self {
+        use lofty::tag::ItemKey;
+        self.item(ItemKey::ReplayGainTrackGain, track.0)
+            .item(ItemKey::ReplayGainTrackPeak, track.1)
+            .item(ItemKey::ReplayGainAlbumGain, album.0)
+            .item(ItemKey::ReplayGainAlbumPeak, album.1)
+    }
+
+    /// Sets unsynchronised lyrics (`USLT`), plain or LRC text.
+    pub fn lyrics(self, text: &str) -> Self {
+        self.item(lofty::tag::ItemKey::UnsyncLyrics, text)
+    }
+
     /// Adds a PNG picture of the given kind.
     pub fn picture(mut self, kind: lofty::picture::PictureType, png: &[u8]) -> Self {
         use lofty::picture::{MimeType, Picture};
