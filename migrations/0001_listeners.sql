@@ -71,12 +71,15 @@ CREATE TABLE bookmarks (
     PRIMARY KEY (user_name, track_id)
 );
 
--- Sessions signed out before they expire; forgotten once they have.
+-- Sessions signed out before they expire; forgotten once they have. Every replica reads the ones
+-- signed out lately (by `signed_out_ms`) every few seconds.
 CREATE TABLE signed_out (
-    session_id TEXT   PRIMARY KEY,
-    expires_ms BIGINT NOT NULL
+    session_id    TEXT   PRIMARY KEY,
+    expires_ms    BIGINT NOT NULL,
+    signed_out_ms BIGINT NOT NULL
 );
 CREATE INDEX signed_out_expires ON signed_out (expires_ms);
+CREATE INDEX signed_out_at ON signed_out (signed_out_ms);
 
 -- The login throttle's GCRA state per key: the theoretical arrival time of the next attempt, and
 -- whether the key's last attempt was refused (which the one upsert statement returns).

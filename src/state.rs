@@ -123,7 +123,7 @@ impl AppState {
             Arc::clone(&library),
             cache.clone(),
         );
-        Ok(Arc::new(Self {
+        let state = Arc::new(Self {
             metrics,
             metrics_token: config.metrics_token.clone(),
             access,
@@ -141,7 +141,11 @@ impl AppState {
             watchdog,
             cache,
             data,
-        }))
+        });
+        if state.access.is_some() {
+            tokio::spawn(follow_sign_outs(Arc::downgrade(&state)));
+        }
+        Ok(state)
     }
 
     /// Streams and viewers the send timeout is watching (for tests).
@@ -159,6 +163,43 @@ impl AppState {
             tokio::task::spawn_blocking(move || {
                 library.rescan_if_older_than(Duration::from_secs(1))
             });
+        }
+    }
+}
+
+/// How often a server reads the sessions signed out through other replicas.
+const SIGN_OUTS_EVERY: Duration = Duration::from_secs(2);
+/// How much further back than its last read it reads each time, for replicas whose clocks are a
+/// little apart.
+const SIGN_OUTS_OVERLAP: Duration = Duration::from_secs(60);
+
+/// Keeps this server's set of signed-out sessions (which the guard reads on every request, with
+/// no query) current with the database's, where every replica writes its sign-outs: a cookie
+/// signed out on one replica is refused by the others within [`SIGN_OUTS_EVERY`]. Ends with the
+/// state. While the database does not answer, sign-outs made here still hold here.
+async fn follow_sign_outs(state: std::sync::Weak<AppState>) {
+    let mut since = std::time::UNIX_EPOCH;
+    let mut every = tokio::time::interval(SIGN_OUTS_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let Some(state) = state.upgrade() else { return };
+        let asked = std::time::SystemTime::now();
+        match state.data.signed_out_since(since).await {
+            Ok(sessions) => {
+                if let Some(access) = &state.access {
+                    let now = asked
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    for (id, expires) in sessions {
+                        access.sign_out(&id, expires, now);
+                    }
+                }
+                since = asked
+                    .checked_sub(SIGN_OUTS_OVERLAP)
+                    .unwrap_or(std::time::UNIX_EPOCH);
+            }
+            Err(err) => log::debug!("sign-outs of other replicas not read: {err}"),
         }
     }
 }

@@ -24,11 +24,14 @@ impl Data {
             db.transaction(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
-                        "INSERT INTO signed_out (session_id, expires_ms) VALUES ($1, $2) \
-                         ON CONFLICT (session_id) DO UPDATE SET expires_ms = excluded.expires_ms",
+                        "INSERT INTO signed_out (session_id, expires_ms, signed_out_ms) \
+                         VALUES ($1, $2, $3) ON CONFLICT (session_id) DO UPDATE \
+                         SET expires_ms = excluded.expires_ms, \
+                         signed_out_ms = excluded.signed_out_ms",
                     )
                     .bind(&id)
                     .bind(expires)
+                    .bind(now())
                     .execute(&mut *conn)
                     .await?;
                     sqlx::query("DELETE FROM signed_out WHERE expires_ms <= $1")
@@ -39,6 +42,34 @@ impl Data {
                 })
             })
             .await
+        })
+        .await
+    }
+
+    /// The sessions signed out at `since` or later (by any replica's clock) that have not expired:
+    /// each id with when it expires (Unix seconds). Each replica asks every few seconds, a little
+    /// further back than its last answer, so that clocks a few seconds apart miss nothing.
+    pub async fn signed_out_since(
+        &self,
+        since: SystemTime,
+    ) -> Result<Vec<(String, u64)>, DataError> {
+        let (db, since) = (self.db(), millis(since));
+        self.spawn(async move {
+            let rows = sqlx::query(
+                "SELECT session_id, expires_ms FROM signed_out \
+                 WHERE signed_out_ms >= $1 AND expires_ms > $2",
+            )
+            .bind(since)
+            .bind(now())
+            .fetch_all(&db.pool)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|row| {
+                    let expires: i64 = row.get(1);
+                    (row.get::<String, _>(0), super::unsigned(expires) / 1000)
+                })
+                .collect())
         })
         .await
     }

@@ -213,7 +213,9 @@ pub(super) async fn login(
     let form = form.into_inner();
     let next = local(form.next.as_deref()).to_owned();
     let client = req.peer_addr().map(|a| a.ip());
-    if let Some(Err(wait)) = client.map(|ip| access.throttle.attempt(ip)) {
+    if let Some(ip) = client
+        && let Err(wait) = attempt(&state, access, ip).await
+    {
         let secs = wait.as_secs().max(1);
         log::warn!("login attempts from {client:?} throttled for {secs} s");
         return Err(Error::Throttled(secs));
@@ -252,6 +254,26 @@ pub(super) async fn login(
         .finish())
 }
 
+/// Takes one login attempt for `client`: counted in the database, so that attempts spread over
+/// replicas are counted together; by this server alone while the database does not answer.
+async fn attempt(
+    state: &AppState,
+    access: &crate::auth::Access,
+    client: std::net::IpAddr,
+) -> Result<(), Duration> {
+    match state
+        .data
+        .login_attempt(&client.to_string(), SystemTime::now())
+        .await
+    {
+        Ok(verdict) => verdict,
+        Err(err) => {
+            log::warn!("login attempts counted by this server alone: {err}");
+            access.throttle.attempt(client)
+        }
+    }
+}
+
 /// `POST /logout`: ends the session, here and for any copy of its cookie.
 pub(super) async fn logout(
     req: HttpRequest,
@@ -264,7 +286,12 @@ pub(super) async fn logout(
         session.get::<String>(ID),
         session.get::<u64>(SINCE),
     ) {
-        access.sign_out(&id, since + SESSION_TTL.as_secs(), now());
+        let expires = since + SESSION_TTL.as_secs();
+        access.sign_out(&id, expires, now());
+        // For the other replicas, which read it from the database within seconds.
+        if let Err(err) = state.data.sign_out(&id, expires).await {
+            log::warn!("session signed out on this server only: {err}");
+        }
     }
     session.purge();
     Ok(HttpResponse::SeeOther()
@@ -273,7 +300,7 @@ pub(super) async fn logout(
 }
 
 /// Refuses a form posted from another site (its `Origin` names another host).
-fn same_origin(req: &HttpRequest) -> Result<(), Error> {
+pub(super) fn same_origin(req: &HttpRequest) -> Result<(), Error> {
     let origin = req
         .headers()
         .get(header::ORIGIN)

@@ -3,8 +3,11 @@
 
 use std::io;
 
+use actix_web::error::JsonPayloadError;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
+
+use crate::data::DataError;
 
 /// How a route writes its errors, declared with it in the route table.
 ///
@@ -70,6 +73,12 @@ pub(super) enum Error {
     /// A page failed to render.
     #[error("template error: {0}")]
     Template(#[from] askama::Error),
+    /// A JSON body that does not read as the route's (malformed, too large, not JSON).
+    #[error("{0}")]
+    Body(#[from] actix_web::error::JsonPayloadError),
+    /// The listeners' data said no, or could not be reached.
+    #[error("{0}")]
+    Data(#[from] crate::data::DataError),
     /// The stats could not be encoded.
     #[error("encoding error: {0}")]
     Json(#[from] serde_json::Error),
@@ -92,7 +101,7 @@ impl Error {
         match self {
             // Said to whoever asks (a load balancer, every few seconds): not worth a log line each.
             Self::Busy | Self::NotReady(_) => {}
-            Self::StorageStalled => log::warn!("{self}"),
+            Self::StorageStalled | Self::Data(DataError::Unavailable(_)) => log::warn!("{self}"),
             _ if self.status_code().is_server_error() => log::error!("{self}"),
             _ => {}
         }
@@ -105,7 +114,10 @@ impl Error {
         let status = self.status_code();
         let mut res = HttpResponse::build(status);
         match self {
-            Self::Busy | Self::StorageStalled | Self::NotReady(_) => {
+            Self::Busy
+            | Self::StorageStalled
+            | Self::NotReady(_)
+            | Self::Data(DataError::Unavailable(_)) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
             }
             Self::MetricsToken => {
@@ -123,8 +135,13 @@ impl Error {
             _ => {}
         }
         let message = if status.is_server_error()
-            && !matches!(self, Self::Busy | Self::StorageStalled | Self::NotReady(_))
-        {
+            && !matches!(
+                self,
+                Self::Busy
+                    | Self::StorageStalled
+                    | Self::NotReady(_)
+                    | Self::Data(DataError::Unavailable(_))
+            ) {
             // Details stay in the log; the client learns only that it was not its fault.
             "internal server error".to_owned()
         } else {
@@ -154,6 +171,20 @@ impl ResponseError for Error {
             Self::Link(_) | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::BadLifetime | Self::Query(_) => StatusCode::BAD_REQUEST,
+            Self::Body(err) => match err {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                JsonPayloadError::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            Self::Data(err) => match err {
+                DataError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                DataError::NotFound(_) => StatusCode::NOT_FOUND,
+                DataError::Conflict { .. } => StatusCode::CONFLICT,
+                DataError::Invalid(_) => StatusCode::BAD_REQUEST,
+                DataError::Forbidden => StatusCode::FORBIDDEN,
+                DataError::Start { .. } | DataError::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             Self::Io(_) | Self::Template(_) | Self::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

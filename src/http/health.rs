@@ -1,5 +1,6 @@
 //! For load balancers and orchestrators: `GET /healthz` (the process answers) and `GET /readyz`
-//! (the library's first listing is done and its store answers now; else 503 with the reason).
+//! (the library's first listing is done and its store answers now; else 503 with the reason; a
+//! database that does not answer is named, but tracks still stream, so it stays 200).
 //! Neither needs a session.
 
 use std::sync::Arc;
@@ -21,6 +22,14 @@ fn plain(text: &'static str) -> HttpResponse {
         .body(text)
 }
 
+/// A `200` that says what does not work.
+fn degraded(text: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body(text)
+}
+
 /// `GET /healthz`: the process is up and answering.
 pub(super) async fn healthz() -> HttpResponse {
     plain("ok\n")
@@ -35,8 +44,21 @@ pub(super) async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, E
             .await
             .map_err(|_| Error::NotReady("the music storage did not answer within 2 s".into()))?
             .map_err(|err| Error::Io(std::io::Error::other(err)))?;
-    match checked {
-        None => Ok(plain("ready\n")),
-        Some(reason) => Err(Error::NotReady(reason)),
+    if let Some(reason) = checked {
+        return Err(Error::NotReady(reason));
+    }
+    // Tracks stream without the database: a replica whose database is down stays in its load
+    // balancer's pool, and says what is missing.
+    let data = &state.data;
+    match actix_web::rt::time::timeout(CHECK_TIMEOUT, data.health()).await {
+        Ok(Ok(())) => Ok(plain("ready\n")),
+        Ok(Err(err)) => Ok(degraded(format!(
+            "ready to stream; but {} does not answer ({err}): stars, plays, playlists and queues answer 503 until it does\n",
+            data.describe()
+        ))),
+        Err(_) => Ok(degraded(format!(
+            "ready to stream; but {} did not answer within 2 s: stars, plays, playlists and queues answer 503 until it does\n",
+            data.describe()
+        ))),
     }
 }

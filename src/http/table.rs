@@ -87,8 +87,14 @@ pub(super) enum Methods {
     GetHead,
     /// `GET` only: an answer that never ends (the event stream).
     Get,
-    /// `POST`: a form.
+    /// `POST`: a form, or a new item of a collection (JSON).
     Post,
+    /// `PUT`: an item set whole (JSON).
+    Put,
+    /// `PATCH`: an item changed in part (JSON).
+    Patch,
+    /// `DELETE`: an item removed.
+    Delete,
 }
 
 impl Methods {
@@ -98,6 +104,9 @@ impl Methods {
             Self::GetHead => "GET, HEAD",
             Self::Get => "GET",
             Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
         }
     }
 
@@ -107,6 +116,9 @@ impl Methods {
             Self::GetHead => web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
             Self::Get => web::get(),
             Self::Post => web::post(),
+            Self::Put => web::put(),
+            Self::Patch => web::patch(),
+            Self::Delete => web::delete(),
         }
     }
 }
@@ -127,6 +139,16 @@ impl Entry {
                 Some((literal, _)) => path.starts_with(literal),
                 None => path == self.path,
             },
+        }
+    }
+
+    /// Whether actix routes `path` to this entry's own service: under its prefix, or its
+    /// resource's pattern (never the 404 of a [`Serve::NotFound`]).
+    fn routes(&self, path: &str) -> bool {
+        match self.serve {
+            Serve::Prefix { .. } => self.matches(path),
+            Serve::Resource { .. } => pattern_matches(self.path, path),
+            Serve::NotFound => false,
         }
     }
 
@@ -204,14 +226,31 @@ async fn as_json(
 }
 
 /// The entry of [`super::TABLE`] a request for `path` belongs to, and its place there: the first
-/// that matches, as actix routes (the table ends with one that matches every path).
+/// that actix would route it to (a prefix, or a resource whose pattern matches segment by
+/// segment); else the first that [`Entry::matches`] loosely (the table ends with one that
+/// matches every path).
 pub(super) fn find(path: &str) -> (usize, &'static Entry) {
     let table = super::TABLE;
     let place = table
         .iter()
-        .position(|entry| entry.matches(path))
+        .position(|entry| entry.routes(path))
+        .or_else(|| table.iter().position(|entry| entry.matches(path)))
         .unwrap_or(table.len() - 1);
     (place, &table[place])
+}
+
+/// Whether actix's pattern `pattern` matches `path`: literal segments equal, `{name}` any one
+/// segment, `{name:.*}` whatever is left.
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let (mut wanted, mut given) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return true,
+            (Some(w), Some(_)) if w.starts_with('{') && w.ends_with(":.*}") => return true,
+            (Some(w), Some(g)) if w == g || (w.starts_with('{') && !g.is_empty()) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Adds every entry of [`super::TABLE`] to `scope`, in its order (actix tries them in that order).
@@ -246,6 +285,10 @@ mod tests {
             ("/api/library", "/api"),
             ("/api/link", "/api"),
             ("/api/nothing", "/api"),
+            ("/api/albums", "/api"),
+            ("/api/albums/al-0123", "/api"),
+            ("/api/playlists/pl-1/tracks", "/api"),
+            ("/api/stars/tr-1", "/api"),
             ("/static/app.css", "/static/{file}"),
             ("/metrics", "/metrics"),
             ("/healthz", "/healthz"),
@@ -261,6 +304,27 @@ mod tests {
     }
 
     #[test]
+    fn patterns_match_segment_by_segment() {
+        for (pattern, path, want) in [
+            ("/api/playlists/{id}", "/api/playlists/pl-1", true),
+            ("/api/playlists/{id}/tracks", "/api/playlists/pl-1", false),
+            (
+                "/api/playlists/{id}/tracks",
+                "/api/playlists/pl-1/tracks",
+                true,
+            ),
+            ("/api/playlists/{id}", "/api/playlists/pl-1/tracks", false),
+            ("/api/playlists/{id}", "/api/playlists/", false),
+            ("/art/{name:.*}", "/art/a/b", true),
+            ("/static/{file}", "/static/a/b", false),
+            ("/", "/", true),
+            ("/", "//", false),
+        ] {
+            assert_eq!(pattern_matches(pattern, path), want, "{pattern} {path}");
+        }
+    }
+
+    #[test]
     fn paths_get_their_routes_access_and_error_format() {
         for (path, access, errors) in [
             ("/", Access::Session, Format::Page),
@@ -270,6 +334,8 @@ mod tests {
             ("/api/stats", Access::Session, Format::Json),
             ("/api", Access::Session, Format::Json),
             ("/api/x/y", Access::Session, Format::Json),
+            ("/api/playlists/pl-1", Access::Session, Format::Json),
+            ("/api/queue", Access::Session, Format::Json),
             ("/static/app.css", Access::Open, Format::Text),
             ("/static/a/b", Access::Open, Format::Text),
             ("/static", Access::Session, Format::Text),

@@ -11,6 +11,9 @@
 //! prints it and the JSON carries it (`byline`, `details`, `label`), so the script only places
 //! text, and the rows it builds cannot come out different from the server's.
 
+pub(super) mod catalog;
+pub(super) mod listener;
+
 use std::fmt::{self, Display};
 
 use serde::{Serialize, Serializer};
@@ -59,6 +62,9 @@ pub(super) struct TrackJson<'a> {
     /// The player's accessible name.
     #[serde(serialize_with = "text")]
     label: Label<'a>,
+    /// [`Track::id`]: what the listener's data names it by (stable, see `docs/ids.md`). Last, so
+    /// that every field before it stays where clients have read it.
+    id: &'a str,
 }
 
 impl<'a> From<&'a Track> for TrackJson<'a> {
@@ -82,6 +88,7 @@ impl<'a> From<&'a Track> for TrackJson<'a> {
             byline: Byline(tags),
             details: Details(track),
             label: Label(track),
+            id: &track.id,
         }
     }
 }
