@@ -199,6 +199,23 @@ async fn a_405_names_the_methods_its_route_answers() {
         ("/metrics", &[Method::POST], "GET, HEAD"),
         ("/healthz", &[Method::POST], "GET, HEAD"),
         ("/readyz", &[Method::DELETE], "GET, HEAD"),
+        ("/api/albums", &[Method::POST], "GET, HEAD"),
+        ("/api/albums/al-1", &[Method::DELETE], "GET, HEAD"),
+        (
+            "/api/stars/tr-1",
+            &[Method::GET, Method::POST],
+            "PUT, DELETE",
+        ),
+        ("/api/plays", &[Method::GET, Method::PUT], "POST"),
+        ("/api/playlists", &[Method::PUT], "GET, HEAD, POST"),
+        (
+            "/api/playlists/pl-1",
+            &[Method::POST, Method::PUT],
+            "GET, HEAD, PATCH, DELETE",
+        ),
+        ("/api/playlists/pl-1/tracks", &[Method::GET], "PUT"),
+        ("/api/queue", &[Method::POST], "GET, HEAD, PUT"),
+        ("/api/bookmarks/tr-1", &[Method::GET], "PUT, DELETE"),
     ] {
         for method in methods {
             let req = TestRequest::default()
