@@ -1,8 +1,9 @@
-// The now-playing bar's display: title and cover, elapsed and total time, a seek bar and a volume
+// The now-playing bar's display: title, cover and star, elapsed and total time, a seek bar and a volume
 // slider, and the play/pause button's state. Its buttons are wired in player.js.
 
 import { clock } from "./format.js";
 import { onNewAudio } from "./rows.js";
+import { paintStar } from "./stars.js";
 import { VOLUME, store, stored } from "./store.js";
 
 const bar = document.querySelector("[data-testid=now-playing]");
@@ -28,6 +29,10 @@ export function showBar(audio, track) {
   const cover = part("now-cover");
   cover.hidden = !track.art;
   if (track.art) cover.src = track.art; else cover.removeAttribute("src");
+  const star = part("now-star");
+  star.dataset.star = track.id;
+  star.dataset.starName = track.title;
+  paintStar(star);
   const problem = part("now-problem");
   if (problem.dataset.for !== track.name) problem.hidden = true;
   showTime();

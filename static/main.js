@@ -5,16 +5,27 @@
 //   search.js   the filter; player.js  current, next, previous, keys; bar.js  the now-playing bar
 //   resume.js   what this browser remembers; stats.js  the live memory panel
 //   share.js    signed links to the track in the bar
+//   views.js    the tab bar and which view the hash shows; catalog.js  albums, artists, genres
+//   viewrows.js a view's playable rows; queue.js  which list next/previous follow
+//   plays.js    plays counted; queuesync.js  the play queue kept on the server, resumed on load
+//   api.js      the data routes' JSON, sign-in and "unavailable" handling
+//   stars.js    stars and the Starred view; playlists.js  playlists and "Add to playlist…"
 
 import { setUpBar } from "./bar.js";
 import { library, onChange, refresh } from "./library.js";
 import { setUpPlayer } from "./player.js";
 import { setUpProblems } from "./problems.js";
-import { restoreCurrent, setUpResume } from "./resume.js";
-import { adoptRows, refreshRows } from "./rows.js";
+import { playlistViews, setUpPlaylists } from "./playlists.js";
+import { setUpPlays } from "./plays.js";
+import { resumeQueue, setUpQueueSync } from "./queuesync.js";
+import { setUpResume } from "./resume.js";
+import { adoptRows, onNewRow, refreshRows } from "./rows.js";
 import { applySearch, prepareSearch, setUpSearch } from "./search.js";
 import { setUpShare } from "./share.js";
+import { setUpStars, starredViews } from "./stars.js";
 import { connect } from "./stats.js";
+import { setUpViewRows } from "./viewrows.js";
+import { addViews, setUpViews } from "./views.js";
 
 setUpProblems();
 setUpBar();
@@ -22,7 +33,15 @@ setUpShare();
 setUpResume();
 setUpSearch();
 setUpPlayer();
+setUpStars(onNewRow);
 adoptRows();
+setUpViewRows();
+setUpPlays();
+setUpQueueSync();
+setUpPlaylists();
+addViews(starredViews);
+addViews(playlistViews, { playlist: "playlists" });
+setUpViews();
 
 let first = true;
 onChange((changed, reset) => {
@@ -32,7 +51,7 @@ onChange((changed, reset) => {
   showCounts();
   if (first) {
     first = false;
-    restoreCurrent();
+    resumeQueue();
     performance.mark("list-ready"); // for the browser benchmark
   }
 });

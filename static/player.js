@@ -2,13 +2,17 @@
 // hand-over, the now-playing bar, keyboard shortcuts and the Media Session (lock-screen) controls.
 
 import { showBar } from "./bar.js";
-import { audioFor, draw, kept, shownTracks, trackOf } from "./rows.js";
+import { queueAudio, queueTracks } from "./queue.js";
+import { draw, kept, trackOf } from "./rows.js";
 import { MODES, store } from "./store.js";
 
-// The current track: the one that started playing last. Next and previous follow the whole list as
-// it is shown (search filter included), not only the rows on screen; a track that ends hands over
-// to the next one. The current player is kept in the document while the list scrolls.
+// The current track: the one that started playing last. Next and previous follow the list it was
+// started from (queue.js): the whole folder list as shown (search filter included), not only the
+// rows on screen, or a browse view's tracks; a track that ends hands over to the next one. The current player is kept in the document while the list scrolls.
 let current = null;
+
+/** The current track's player, or null. */
+export const currentPlayer = () => current;
 
 // Makes `audio` the current track (on play, or restored after a reload): kept in the document,
 // shown in the bar.
@@ -39,17 +43,17 @@ let repeat = "off"; // "off" | "all" | "one"
 // the list, `wrap` decides whether to start over: buttons and keys always do; auto-advance only
 // with repeat.
 function pick(offset, wrap = true) {
-  const list = shownTracks;
+  const list = queueTracks();
   if (list.length === 0) return null;
   const at = list.indexOf(trackOf(current));
   if (shuffle && list.length > 1) {
     let other = at;
     while (other === at) other = Math.floor(Math.random() * list.length);
-    return audioFor(list[other]);
+    return queueAudio(list[other]);
   }
   const next = at === -1 ? 0 : at + offset;
   if (!wrap && (next < 0 || next >= list.length)) return null;
-  return audioFor(list[(next + list.length) % list.length]);
+  return queueAudio(list[(next + list.length) % list.length]);
 }
 const step = (offset) => play(pick(offset));
 

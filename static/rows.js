@@ -24,6 +24,9 @@ export const kept = new Set();
 const newAudioHooks = [];
 /** `fn(audio, track)` runs for every player created. */
 export function onNewAudio(fn) { newAudioHooks.push(fn); }
+const newRowHooks = [];
+/** `fn(li)` runs for every track row built or adopted. */
+export function onNewRow(fn) { newRowHooks.push(fn); }
 
 let filter = () => true;
 let items = []; // { track, index } or { folder }, in list order, after the filter
@@ -79,7 +82,8 @@ const OVERSCAN = 400;
 
 /** Builds the rows near the viewport (and kept ones), drops the others. */
 export function draw() {
-  if (!list || !list.classList.contains("windowed")) return;
+  // Not while another view shows (the list is hidden then; it is drawn again when it returns).
+  if (!list || !list.classList.contains("windowed") || list.closest("[hidden]")) return;
   const top = -list.getBoundingClientRect().top - OVERSCAN;
   const bottom = top + innerHeight + 2 * OVERSCAN;
   let lo = 0, hi = items.length;
@@ -149,6 +153,7 @@ export function refreshRows(names) {
 export function adoptRows() {
   for (const el of list?.children || []) {
     rows.set(el.dataset.name ? `t:${el.dataset.name}` : `f:${el.dataset.folder}`, el);
+    if (el.dataset.name) for (const fn of newRowHooks) fn(el);
     const audio = el.querySelector("audio");
     if (audio) for (const fn of newAudioHooks) fn(audio);
   }
@@ -167,6 +172,9 @@ function folderRow(folder) {
   return li;
 }
 
+/** A new row for `track`, the list's markup with its player, for a browse view's list. */
+export const buildRow = (track) => trackRow(track);
+
 // One track's row: cover, title, byline, details, and its player (`audio`, when it has one
 // already) or, for a file the server could not read, a sentence saying so. Of each pair the
 // blank holds both; the one this track does not show is removed.
@@ -182,6 +190,8 @@ function trackRow(track, audio = null) {
   slot("title").textContent = track.title;
   slot("byline").textContent = track.byline;
   slot("details").textContent = track.details;
+  slot("star").setAttribute("aria-label", `Star ${track.title}`);
+  for (const fn of newRowHooks) fn(li);
   if (track.unreadable) {
     slot("player").remove();
     return li;

@@ -58,3 +58,37 @@ pub(crate) async fn violations(s: &Session, axe: &str) -> Vec<String> {
     s.js("axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.map(v => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`))")
         .await
 }
+
+#[actix_web::test]
+async fn axe_finds_no_accessibility_violations_in_the_browse_views() {
+    let Some(axe) = axe_core() else { return };
+    scenario_in("axe_views", crate::catalog::two_albums, async |s| {
+        s.open_index().await;
+        for scheme in ["light", "dark"] {
+            let media = SetEmulatedMediaParams::builder()
+                .features(vec![MediaFeature::new("prefers-color-scheme", scheme)])
+                .build();
+            s.page.execute(media).await.unwrap();
+            for (tab, item, title) in [
+                ("albums", "album", "Time Out"),
+                ("artists", "artist", "Dave Brubeck"),
+                ("genres", "genre", "Jazz"),
+            ] {
+                s.js::<bool>(&format!("(location.hash = '#/{tab}', true)"))
+                    .await;
+                s.wait_js(
+                    tab,
+                    &format!("document.querySelector('[data-testid=view] [data-testid={item}]')"),
+                )
+                .await;
+                let found = violations(s, &axe).await;
+                assert!(found.is_empty(), "{scheme}, {tab}: {found:#?}");
+                crate::catalog::click_text(s, &format!("[data-testid={item}]"), title).await;
+                crate::catalog::view_titled(s, title).await;
+                let found = violations(s, &axe).await;
+                assert!(found.is_empty(), "{scheme}, {title}: {found:#?}");
+            }
+        }
+    })
+    .await;
+}

@@ -283,11 +283,12 @@ async fn the_now_playing_bar_shows_the_time_seeks_and_sets_the_volume_for_every_
         let floor = format!("0:{:02}", player_secs as u64);
         assert_eq!(total, floor);
         assert!(shown.ends_with(&floor), "the list says {shown}, the player {floor}");
-        // Icons are drawn, not taken from a font: each button shows an SVG of real size.
+        // Icons are drawn, not taken from a font: each icon button (all but "Add to playlist…",
+        // which is words) shows an SVG of real size.
         let icons: Vec<f64> = s
-            .js("[...document.querySelectorAll('[data-testid=now-playing] button')].map(b => [...b.querySelectorAll('svg')].map(i => i.getBoundingClientRect().width).reduce((a, b) => Math.max(a, b), 0))")
+            .js("[...document.querySelectorAll('[data-testid=now-playing] button:not(.add)')].map(b => [...b.querySelectorAll('svg')].map(i => i.getBoundingClientRect().width).reduce((a, b) => Math.max(a, b), 0))")
             .await;
-        assert_eq!(icons.len(), 5);
+        assert_eq!(icons.len(), 6);
         assert!(icons.iter().all(|w| *w >= 12.0), "{icons:?}");
         let toggle = bar("toggle");
         assert_eq!(s.js::<String>(&format!("{toggle}.getAttribute('aria-label')")).await, "Pause");

@@ -11,6 +11,7 @@
 
 mod access;
 mod audit;
+mod catalog;
 mod controls;
 mod harness;
 mod live;
