@@ -27,12 +27,31 @@ fn ceph() -> Option<&'static Ceph> {
     CEPH.as_ref()
 }
 
+/// A cache folder in a temp folder of its own, which also holds the listeners' data beside it.
+struct CacheDir {
+    _root: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl CacheDir {
+    fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("cache");
+        std::fs::create_dir(&path).unwrap();
+        Self { _root: root, path }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// A server on `bucket` (listed every second), caching up to `cache_max` bytes in `cache`.
 fn config(ceph: &Ceph, bucket: &str, cache: &Path, cache_max: u64) -> Config {
     credentials_in_env();
     let mut config = Config::for_dir(cache);
-    // Inside the cache folder, which skips dot-entries: gone with the test's temp folder.
-    config.database = Database::Sqlite(cache.join(".data"));
+    // Beside the cache folder (whose every entry the tests count), in the test's temp folder.
+    config.database = Database::Sqlite(cache.with_extension("data"));
     config.store = Some(StoreLibrary {
         store: StoreConfig {
             url: format!("s3://{bucket}/music"),
@@ -121,7 +140,7 @@ async fn a_bucket_is_a_library_played_cold_and_warm_byte_for_byte_within_the_cac
     }
     ceph.put("library", "elsewhere/not-listed.wav", noise_wav(1.0, 9))
         .await;
-    let cache = tempfile::tempdir().unwrap();
+    let cache = CacheDir::new();
     // Room for about two tracks.
     let bound = 250_000;
     let server = TestServer::start(&config(ceph, "library", cache.path(), bound)).await;
@@ -250,11 +269,17 @@ async fn hostile_object_keys_are_skipped_and_nothing_is_written_outside_the_cach
     }
     let cached = server.state.cache.clone().unwrap();
     wait_until("the fill", async || cached.idle()).await;
-    let outside: Vec<_> = std::fs::read_dir(root.path())
+    let mut outside: Vec<_> = std::fs::read_dir(root.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(outside, ["cache"], "nothing beside the cache folder");
+    outside.sort();
+    // `cache.data`: the listeners' data, where this test's settings put it.
+    assert_eq!(
+        outside,
+        ["cache", "cache.data"],
+        "nothing else beside the cache folder"
+    );
     let mut inside: Vec<_> = std::fs::read_dir(&cache)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -272,7 +297,7 @@ async fn with_the_store_down_cached_tracks_play_others_get_503_and_all_recovers_
     let (one, two) = (noise_wav(3.0, 1), noise_wav(3.0, 2));
     ceph.put("outage", "music/one.wav", one.clone()).await;
     ceph.put("outage", "music/two.wav", two.clone()).await;
-    let cache = tempfile::tempdir().unwrap();
+    let cache = CacheDir::new();
     let server = TestServer::start(&config(ceph, "outage", cache.path(), 10_000_000)).await;
     let cached = server.state.cache.clone().unwrap();
     assert!(
@@ -456,7 +481,7 @@ async fn a_bucket_of_more_than_one_listing_page_is_listed_whole() {
             }
         })
         .await;
-    let cache = tempfile::tempdir().unwrap();
+    let cache = CacheDir::new();
     let server = TestServer::start(&config(ceph, "pages", cache.path(), 10_000_000)).await;
     let listed = names(&server).await;
     assert_eq!(listed.len(), 1_005);
@@ -483,7 +508,7 @@ async fn tags_and_covers_of_uncached_objects_are_read_from_the_store() {
     let bytes = std::fs::read(&path).unwrap();
     assert!(bytes.len() > 1_400_000, "the tag lies past the first block");
     ceph.put("tagged", "music/t.wav", bytes).await;
-    let cache = tempfile::tempdir().unwrap();
+    let cache = CacheDir::new();
     let server = TestServer::start(&config(ceph, "tagged", cache.path(), 10_000_000)).await;
     server.state.library.scanned().await;
     let tracks: serde_json::Value = get(&server.url("/api/tracks"), &[])
