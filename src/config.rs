@@ -84,6 +84,10 @@ pub struct Args {
     #[arg(long, env = "AUDIO_STREAMER_MAX_STREAMS", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_streams: u64,
 
+    /// Most transcodes (`?format=opus|mp3`) running at once; past it, 503 with Retry-After
+    #[arg(long, env = "AUDIO_STREAMER_MAX_TRANSCODES", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_transcodes: u64,
+
     /// Most live-stats viewers (SSE clients) at once; past it, 503 with Retry-After
     #[arg(long, env = "AUDIO_STREAMER_MAX_VIEWERS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_viewers: u64,
@@ -296,6 +300,8 @@ pub struct Limits {
     pub max_streams: u64,
     /// SSE subscribers.
     pub max_viewers: u64,
+    /// Transcodes running.
+    pub max_transcodes: u64,
 }
 
 impl From<Args> for Config {
@@ -311,6 +317,7 @@ impl From<Args> for Config {
             limits: Limits {
                 max_streams: args.max_streams,
                 max_viewers: args.max_viewers,
+                max_transcodes: args.max_transcodes,
             },
             access_log: !args.no_access_log,
             metrics_token: args.metrics_token.filter(|t| !t.is_empty()),
@@ -363,6 +370,7 @@ impl Config {
             limits: Limits {
                 max_streams: 4096,
                 max_viewers: 1024,
+                max_transcodes: 64,
             },
             access_log: false,
             metrics_token: None,

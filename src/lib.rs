@@ -4,6 +4,7 @@
 //! - `stream`: which bytes of a track go out and how (ranges, the pump, sockets, the send timeout);
 //! - [`library`]: what a track is and where its bytes live; [`catalog`]: its albums, artists and
 //!   genres; [`auth`]: users, signed links, throttle;
+//! - [`transcode`]: tracks made into Opus or MP3 in the server, seekable like files;
 //! - [`data`]: the listeners' data (stars, plays, playlists, play queues) in SQLite or PostgreSQL;
 //! - [`stats`]: counters and memory samples; [`metrics`]: them for Prometheus; [`config`]: flags into settings;
 //! - `state`: what the handlers share and how it starts.
@@ -23,6 +24,7 @@ mod state;
 pub mod stats;
 mod stream;
 mod sys;
+pub mod transcode;
 
 pub use crate::config::Config;
 pub use crate::http::{Tls, TlsError, routes, start};

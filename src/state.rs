@@ -15,6 +15,7 @@ use crate::library::{
 use crate::metrics::Metrics;
 use crate::stats::{Counters, Sampler, Snapshot};
 use crate::stream::Watchdog;
+use crate::transcode::Transcoder;
 
 /// Why the server cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,9 @@ pub enum StartError {
     /// The listeners' data (its folder or file, or the PostgreSQL server).
     #[error(transparent)]
     Data(#[from] DataError),
+    /// The transcoding threads.
+    #[error("starting the transcoding threads: {0}")]
+    Transcoder(std::io::Error),
 }
 
 /// What every handler shares.
@@ -64,6 +68,8 @@ pub struct AppState {
     /// The listeners' stars, plays, playlists and play queues; sign-outs and the login throttle
     /// shared with other replicas.
     pub data: Data,
+    /// Where transcodes run, and their cap.
+    pub transcoder: Transcoder,
 }
 
 impl AppState {
@@ -123,7 +129,11 @@ impl AppState {
             Arc::clone(&library),
             cache.clone(),
         );
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let max = usize::try_from(config.limits.max_transcodes).unwrap_or(usize::MAX);
+        let transcoder = Transcoder::start(threads, max).map_err(StartError::Transcoder)?;
         let state = Arc::new(Self {
+            transcoder,
             metrics,
             metrics_token: config.metrics_token.clone(),
             access,

@@ -1,4 +1,4 @@
-//! The only `unsafe` in the crate: seven calls with no safe wrapper in a maintained crate, each
+//! The only `unsafe` in the crate: eight calls with no safe wrapper in a maintained crate, each
 //! a measured win (see docs/benchmarks.md):
 //! - [`send_queue`]: `getsockopt(SO_SNDBUF)` and `ioctl(TIOCOUTQ)`, so the byte pump can size chunks
 //!   by the room in a connection's socket;
@@ -12,10 +12,21 @@
 //! - [`writable`]: registers a descriptor with tokio's reactor, so a pump whose socket is full
 //!   sleeps until it drains;
 //! - [`cached_pages`]: `cachestat(2)`, so the pump checks that a whole sendfile window is in the page
-//!   cache with one call (two one-byte probe reads cost twice as much and see only its ends).
+//!   cache with one call (two one-byte probe reads cost twice as much and see only its ends);
+//! - [`lame_without_reservoir`]: `lame_set_disable_reservoir`, which `mp3lame-encoder` does not
+//!   wrap, so that every MP3 frame of a transcode stands alone (see `transcode::encode`).
 #![allow(unsafe_code)]
 
 use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
+
+/// Turns LAME's bit reservoir off for the encoder `builder` will build.
+pub(crate) fn lame_without_reservoir(builder: &mut mp3lame_encoder::Builder) {
+    // SAFETY: the pointer is the builder's own, valid until it is built or dropped, neither of
+    // which can happen during the call; the call only sets a field that `build` then reads.
+    unsafe {
+        mp3lame_encoder::ffi::lame_set_disable_reservoir(builder.as_ptr(), 1);
+    }
+}
 
 /// A new descriptor for the socket `fd`, which must be open for the duration of the call.
 pub(crate) fn dup_socket(fd: RawFd) -> std::io::Result<OwnedFd> {

@@ -55,6 +55,11 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
             rescanned.find(&raw).ok_or(Error::NotFound)?
         }
     };
+    if let Some(target) = super::transcoded::asked(req)?
+        && let Some(res) = super::transcoded::respond(req, &state, track, target).await?
+    {
+        return Ok(res);
+    }
     let decided = decide(req, &state, track).await?;
     render(req, &state, decided).await
 }

@@ -58,6 +58,9 @@ pub(super) enum Error {
     /// A query string that does not read as the route's parameters.
     #[error("{0}")]
     Query(#[from] actix_web::error::QueryPayloadError),
+    /// A transcode asked in a format or at a bit rate the server does not make.
+    #[error("format is opus, mp3 or raw; bitrate is in kbit/s")]
+    UnknownFormat,
     /// The configured cap on concurrent streams or viewers is reached.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
@@ -170,7 +173,7 @@ impl ResponseError for Error {
             Self::MetricsToken | Self::LoginRequired => StatusCode::UNAUTHORIZED,
             Self::Link(_) | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::BadLifetime | Self::Query(_) => StatusCode::BAD_REQUEST,
+            Self::BadLifetime | Self::Query(_) | Self::UnknownFormat => StatusCode::BAD_REQUEST,
             Self::Body(err) => match err {
                 JsonPayloadError::Overflow { .. }
                 | JsonPayloadError::OverflowKnownLength { .. } => StatusCode::PAYLOAD_TOO_LARGE,

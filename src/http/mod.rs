@@ -21,6 +21,7 @@ mod server;
 mod table;
 mod tls;
 mod track;
+mod transcoded;
 mod wire;
 
 use std::sync::Arc;

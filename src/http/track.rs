@@ -277,7 +277,7 @@ fn track_type(mime: &str) -> HeaderValue {
 /// name: quoted when it is plain ASCII, else in the RFC 8187 `filename*` form. Written here rather
 /// than by `NamedFile`, whose formatter runs a regex over the name on every request (4,200 of the
 /// 60,000 instructions of a range request, measured with `scripts/range-instructions.sh`).
-fn disposition(path: &Path) -> HeaderValue {
+pub(super) fn disposition(path: &Path) -> HeaderValue {
     /// RFC 8187 `attr-char`: what stays as it is in an extended value.
     const ATTR: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'!')
@@ -312,7 +312,7 @@ fn disposition(path: &Path) -> HeaderValue {
 
 /// Opens the track: here if that needs no waiting on the storage (the usual case), else on the
 /// blocking pool, bounded by [`OPEN_TIMEOUT`] so a stalled mount answers 503, not never.
-async fn open(state: &AppState, path: &Path) -> Result<Opened, Error> {
+pub(super) async fn open(state: &AppState, path: &Path) -> Result<Opened, Error> {
     if let Some(opened) = state.library.open_track_cached(path) {
         return opened.map_err(Error::from_open);
     }

@@ -12,6 +12,7 @@ mod pump;
 pub(crate) mod range;
 mod ranged;
 mod socket;
+mod transcoded;
 mod watchdog;
 
 use std::io;
@@ -24,6 +25,7 @@ pub(crate) use self::multipart::Multipart;
 pub(crate) use self::pump::{Piece, Producer, Pump};
 pub(crate) use self::ranged::RangedProducer;
 pub(crate) use self::socket::{ConnSocket, listen};
+pub(crate) use self::transcoded::TranscodeProducer;
 pub(crate) use self::watchdog::Watchdog;
 use crate::library::Content;
 use crate::stats::Counters;
@@ -34,6 +36,8 @@ pub(crate) enum TrackBytes {
     File(FileProducer),
     /// Ranged reads.
     Ranged(RangedProducer),
+    /// A transcode's job.
+    Transcode(TranscodeProducer),
 }
 
 impl Producer for TrackBytes {
@@ -41,6 +45,7 @@ impl Producer for TrackBytes {
         match self {
             Self::File(file) => file.sends_directly(),
             Self::Ranged(ranged) => ranged.sends_directly(),
+            Self::Transcode(transcode) => transcode.sends_directly(),
         }
     }
 
@@ -48,6 +53,7 @@ impl Producer for TrackBytes {
         match self {
             Self::File(file) => file.watched_from_start(),
             Self::Ranged(ranged) => ranged.watched_from_start(),
+            Self::Transcode(transcode) => transcode.watched_from_start(),
         }
     }
 
@@ -60,8 +66,21 @@ impl Producer for TrackBytes {
         match self {
             Self::File(file) => file.poll_range(cx, offset, len),
             Self::Ranged(ranged) => ranged.poll_range(cx, offset, len),
+            Self::Transcode(transcode) => transcode.poll_range(cx, offset, len),
         }
     }
+}
+
+/// A pump sending `segments` of a transcode made by `job`, over the connection's `socket`.
+pub(crate) fn transcode_pump(
+    job: Arc<crate::transcode::Job>,
+    segments: Vec<Segment>,
+    socket: Option<ConnSocket>,
+    counters: Arc<Counters>,
+    watchdog: Arc<Watchdog>,
+) -> Pump<TrackBytes> {
+    let producer = TrackBytes::Transcode(TranscodeProducer(job));
+    Pump::new(Cursor::new(segments), producer, socket, counters, watchdog)
 }
 
 /// A pump sending `segments` of a track whose bytes are `content`, over the connection's

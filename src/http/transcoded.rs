@@ -1,0 +1,253 @@
+//! A track transcoded on the fly (`?format=opus|mp3&bitrate=<kbit/s>`), served like a file: an
+//! exact `Content-Length`, `Accept-Ranges: bytes`, a strong ETag of its own, 206 for any range
+//! (several as `multipart/byteranges`), `If-Range`, 304, `HEAD`. The bytes come from
+//! `transcode`, whose layout is known before any audio is encoded.
+//!
+//! The original is sent instead when it already is what was asked (the same format at or under
+//! the bit rate), or when it cannot be transcoded here (a format no decoder reads, or a track in
+//! object storage not cached on this replica): the client gets playable audio either way, and the
+//! reason is logged.
+
+use std::sync::Arc;
+
+use actix_web::HttpMessage as _;
+use actix_web::body::MessageBody as _;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::header::{self, ContentRangeSpec, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::body::{EmptyStream, PumpBody};
+use super::conditional::{Verdict, track_preconditions};
+use super::error::Error;
+use crate::library::{Codec, Content, Track};
+use crate::state::AppState;
+use crate::stream::range::{self, Plan as RangePlan};
+use crate::stream::{Multipart, Segment, transcode_pump};
+use crate::transcode::{Format, Plan, Source, Target};
+
+/// The query of a track request.
+#[derive(Debug, Deserialize)]
+struct Query {
+    format: Option<String>,
+    bitrate: Option<u32>,
+}
+
+/// What a request asks to be made, if anything: `None` for the original.
+pub(super) fn asked(req: &ServiceRequest) -> Result<Option<Target>, Error> {
+    if req.query_string().is_empty() {
+        return Ok(None);
+    }
+    let query = web::Query::<Query>::from_query(req.query_string())?.into_inner();
+    let format = match query.format.as_deref() {
+        None | Some("") if query.bitrate.is_none() => return Ok(None),
+        None | Some("") => Format::Opus,
+        Some(name) if name.eq_ignore_ascii_case("raw") => return Ok(None),
+        Some(name) => Format::parse(name).ok_or(Error::UnknownFormat)?,
+    };
+    if query.bitrate == Some(0) {
+        return Err(Error::UnknownFormat);
+    }
+    let kbps = query.bitrate.unwrap_or_else(|| format.default_bitrate());
+    Ok(Some(Target::new(format, kbps)))
+}
+
+/// Whether `track` already is `target`: the same codec, at or under its bit rate.
+fn already(track: &Track, target: Target) -> bool {
+    let stream = &track.tags.stream;
+    let same = matches!(
+        (stream.codec(), target.format),
+        (Some(Codec::Opus), Format::Opus) | (Some(Codec::Mp3), Format::Mp3)
+    );
+    same && stream.bit_rate().is_some_and(|kbps| kbps <= target.kbps)
+}
+
+/// The answer to `req` for `track` made into `target`; `None` when the original is to be sent.
+pub(super) async fn respond(
+    req: &mut ServiceRequest,
+    state: &AppState,
+    track: &Track,
+    target: Target,
+) -> Result<Option<HttpResponse>, Error> {
+    if already(track, target) {
+        return Ok(None);
+    }
+    if state.counters.active_streams() >= state.limits.max_streams {
+        return Err(Error::Busy);
+    }
+    let permit = state.transcoder.admit().ok_or(Error::Busy)?;
+    let opened = super::track::open(state, &track.path).await?;
+    let Content::Local(file) = opened.content else {
+        log::info!("{}: not cached here, sent as it is", track.name);
+        return Ok(None);
+    };
+    let extension = track.path.extension().and_then(|e| e.to_str());
+    let source = Source::new(Arc::new(Kept(file)), opened.len, extension);
+    let key = format!("{}\0{}", track.path.display(), opened.etag);
+    let facts = match state.transcoder.facts(&key, source.clone()).await {
+        Ok(facts) => facts,
+        Err(err) => {
+            log::info!("{}: sent as it is: {err}", track.name);
+            return Ok(None);
+        }
+    };
+    let plan = Plan::new(target, facts, serial(&track.id), &comments(track));
+    let len = plan.layout.len();
+    let etag = header::EntityTag::new_strong(format!(
+        "{}-{}{}",
+        opened.etag,
+        target.format.name(),
+        target.kbps
+    ));
+    let last_modified = opened.modified.map(header::HttpDate::from);
+    match track_preconditions(req, &etag) {
+        Verdict::Proceed => {}
+        Verdict::NotModified => {
+            return Ok(Some(
+                validators(StatusCode::NOT_MODIFIED, &etag, last_modified).finish(),
+            ));
+        }
+        Verdict::Failed => {
+            let mut res = validators(StatusCode::PRECONDITION_FAILED, &etag, last_modified);
+            return Ok(Some(res.finish()));
+        }
+    }
+    // `track_preconditions` judged an entity-tag `If-Range`; a date one holds only for the exact
+    // date the answer states.
+    let if_range_date = req.get_header::<header::IfRange>().and_then(|v| match v {
+        header::IfRange::Date(date) => Some(date),
+        header::IfRange::EntityTag(_) => None,
+    });
+    if let Some(date) = if_range_date
+        && Some(date) != last_modified
+    {
+        req.headers_mut().remove(header::RANGE);
+    }
+    let ranges = range::parse(req.headers().get(header::RANGE).map(HeaderValue::as_bytes));
+    let mime = target.format.mime();
+    let mut multipart = None;
+    let planned = range::plan(ranges.clone(), len, |parts| {
+        let layout = Multipart::new(parts, len, mime);
+        let fits = layout.len() <= len;
+        multipart = Some(layout);
+        fits
+    });
+    let one = |range: std::ops::RangeInclusive<u64>| {
+        let spec = ContentRangeSpec::Bytes {
+            range: Some((*range.start(), *range.end())),
+            instance_length: Some(len),
+        };
+        let segment = Segment::Range {
+            offset: *range.start(),
+            len: range.end() - range.start() + 1,
+        };
+        (
+            StatusCode::PARTIAL_CONTENT,
+            mime.to_owned(),
+            Some(spec),
+            vec![segment],
+        )
+    };
+    let whole = (
+        StatusCode::OK,
+        mime.to_owned(),
+        None,
+        vec![Segment::Range { offset: 0, len }],
+    );
+    let (status, content_type, content_range, segments) = match planned {
+        RangePlan::Whole => whole,
+        RangePlan::One(range) => one(range),
+        RangePlan::Parts(_) => {
+            let multipart = multipart.expect("laid out by the plan");
+            (
+                StatusCode::PARTIAL_CONTENT,
+                multipart.content_type,
+                None,
+                multipart.segments,
+            )
+        }
+        RangePlan::AsAsked => {
+            let first = match ranges {
+                Some(Ok(ranges)) if ranges.len() == 1 => ranges[0].bounds(len),
+                _ => None,
+            };
+            match first {
+                Some(range) => one(range),
+                None => {
+                    let mut res =
+                        validators(StatusCode::RANGE_NOT_SATISFIABLE, &etag, last_modified);
+                    res.insert_header((header::ACCEPT_RANGES, "bytes"))
+                        .insert_header(header::ContentRange(ContentRangeSpec::Bytes {
+                            range: None,
+                            instance_length: Some(len),
+                        }));
+                    return Ok(Some(res.finish()));
+                }
+            }
+        }
+    };
+    let mut res = validators(status, &etag, last_modified);
+    res.insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CONTENT_DISPOSITION, disposition(track, target)));
+    if let Some(spec) = content_range {
+        res.insert_header(header::ContentRange(spec));
+    }
+    if *req.method() == Method::HEAD {
+        return Ok(Some(res.no_chunking(len).body(EmptyStream)));
+    }
+    let job = state.transcoder.job(plan, source, permit);
+    let socket = super::server::own_socket(req.request());
+    let counters = Arc::clone(&state.counters);
+    let watchdog = Arc::clone(&state.watchdog);
+    let pump = transcode_pump(job, segments, socket, counters, watchdog);
+    Ok(Some(res.body(PumpBody(pump).boxed())))
+}
+
+/// A track's opened file, kept (with its cache lease) while a transcode reads it.
+struct Kept(crate::library::LocalFile);
+
+impl crate::transcode::ReadAt for Kept {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self.0.file(), buf, offset)
+    }
+}
+
+fn validators(
+    status: StatusCode,
+    etag: &header::EntityTag,
+    last_modified: Option<header::HttpDate>,
+) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::build(status);
+    res.insert_header(header::ETag(etag.clone()));
+    if let Some(date) = last_modified {
+        res.insert_header(header::LastModified(date));
+    }
+    res
+}
+
+/// The Ogg stream's serial number: from the track's id, so every replica numbers it alike.
+fn serial(id: &str) -> u32 {
+    let hex = id.rsplit('-').next().unwrap_or_default();
+    u32::from_str_radix(hex.get(..8).unwrap_or("0"), 16).unwrap_or(0)
+}
+
+/// The tags an Opus transcode carries.
+fn comments(track: &Track) -> Vec<String> {
+    let tags = &track.tags;
+    let mut out = vec![format!("TITLE={}", track.title)];
+    if let Some(artist) = &tags.artist {
+        out.push(format!("ARTIST={artist}"));
+    }
+    if let Some(album) = &tags.album {
+        out.push(format!("ALBUM={album}"));
+    }
+    out
+}
+
+/// `inline`, with the file's stem and the new extension.
+fn disposition(track: &Track, target: Target) -> HeaderValue {
+    let name = track.path.with_extension(target.format.name());
+    super::track::disposition(&name)
+}

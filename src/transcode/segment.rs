@@ -1,0 +1,135 @@
+//! One segment of a transcode, piece by piece. Every segment after the first is made by a fresh
+//! pipeline started a little before it (the pre-roll: at least 100 ms, on a whole source sample),
+//! whose frames before the segment are made and dropped; so a segment is the same bytes whether
+//! it follows the one before in a whole answer or starts a range fetched on its own, on any
+//! replica.
+
+use super::encode::Encoder;
+use super::layout::Layout;
+use super::source::{Facts, Samples, Source};
+use super::{Error, Format, lametag, ogg};
+
+/// Output samples a segment's pipeline starts at least this far before it.
+const PRE_ROLL: u64 = 4_800;
+/// MP3 frames in one piece (about 10 KB at 192 kbit/s).
+const MP3_FRAMES_PER_PIECE: u64 = 16;
+
+/// What a transcode is made from and what it states.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Where every byte lies.
+    pub layout: Layout,
+    /// The source's facts.
+    pub facts: Facts,
+    /// The bytes before the first frame.
+    pub head: Vec<u8>,
+    /// The Ogg stream's serial number.
+    pub serial: u32,
+}
+
+impl Plan {
+    /// The plan of `layout.target` for a source with `facts`; `serial` numbers its Ogg stream and
+    /// `comments` (`KEY=value`) tag it.
+    pub fn new(target: super::Target, facts: Facts, serial: u32, comments: &[String]) -> Self {
+        let channels = facts.output_channels();
+        let samples = facts.output_samples();
+        let head = match target.format {
+            Format::Opus => ogg::head(channels, facts.rate, serial, comments),
+            Format::Mp3 => Vec::new(),
+        };
+        let head_len = match target.format {
+            Format::Opus => head.len() as u64,
+            Format::Mp3 => u64::from(target.kbps) * 3,
+        };
+        let layout = Layout::new(target, samples, head_len);
+        let head = match target.format {
+            Format::Opus => head,
+            Format::Mp3 => lametag::info_frame(&layout, channels),
+        };
+        Self {
+            layout,
+            facts,
+            head,
+            serial,
+        }
+    }
+
+    /// Makes segment `segment` of `source`, handing `emit` each piece in order (an Ogg
+    /// page, or a few MP3 frames; the head first in segment 0). Stops when `emit` returns false.
+    pub fn make(
+        &self,
+        source: &Source,
+        segment: u64,
+        mut emit: impl FnMut(Vec<u8>) -> bool,
+    ) -> Result<(), Error> {
+        let layout = &self.layout;
+        let format = layout.target.format;
+        let frame = format.frame();
+        let frames = layout.segment_frames(segment);
+        if segment == 0 && !emit(self.head.clone()) {
+            return Ok(());
+        }
+        if frames.is_empty() {
+            return Ok(());
+        }
+        let pre_roll = self.pre_roll(frames.start);
+        let mut samples = Samples::open(source, &self.facts, (frames.start - pre_roll) * frame)?;
+        let channels = self.facts.output_channels();
+        let mut encoder = Encoder::new(layout.target, channels)?;
+        let mut pcm = vec![0f32; frame as usize * samples.channels()];
+        let bytes = layout.frame_bytes as usize;
+        let per_piece = match format {
+            Format::Opus => layout.packets_per_page(),
+            Format::Mp3 => MP3_FRAMES_PER_PIECE,
+        };
+        let mut made = Vec::with_capacity(bytes * (per_piece as usize + 4));
+        let mut to_drop = pre_roll;
+        let mut done = frames.start;
+        while done < frames.end {
+            samples.read(&mut pcm)?;
+            let new = encoder.encode(&pcm, &mut made)? as u64;
+            if to_drop > 0 {
+                let drop = to_drop.min(new);
+                made.drain(..drop as usize * bytes);
+                to_drop -= drop;
+            }
+            loop {
+                let held = (made.len() / bytes) as u64;
+                let want = per_piece.min(frames.end - done);
+                if held < want {
+                    break;
+                }
+                let piece = match format {
+                    Format::Opus => {
+                        let packets: Vec<&[u8]> =
+                            made[..want as usize * bytes].chunks_exact(bytes).collect();
+                        let mut page = Vec::with_capacity(layout.page_len(want) as usize);
+                        ogg::audio_page(&mut page, layout, self.serial, done, &packets);
+                        page
+                    }
+                    Format::Mp3 => made[..want as usize * bytes].to_vec(),
+                };
+                made.drain(..want as usize * bytes);
+                done += want;
+                if !emit(piece) {
+                    return Ok(());
+                }
+                if done == frames.end {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Frames made and dropped before the frame `start` begins: at least [`PRE_ROLL`] samples,
+    /// starting on a whole source sample (or from the start of the stream).
+    fn pre_roll(&self, start: u64) -> u64 {
+        let frame = self.layout.target.format.frame();
+        let mut frames = PRE_ROLL.div_ceil(frame);
+        while frames < start && !self.facts.aligned((start - frames) * frame) {
+            frames += 1;
+        }
+        frames.min(start)
+    }
+}
