@@ -21,6 +21,7 @@ use tokio::sync::watch;
 
 use crate::library::{Cache, SharedLibrary};
 use crate::stats::{Counters, Snapshot};
+use crate::transcode::Transcoder;
 
 /// The `Content-Type` of the text format [`Metrics::encode`] writes.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -105,6 +106,7 @@ impl Metrics {
         stats: watch::Receiver<Snapshot>,
         library: Arc<SharedLibrary>,
         cache: Option<Arc<Cache>>,
+        transcoder: Arc<Transcoder>,
     ) -> Self {
         let mut registry = Registry::default();
         // The standard process metrics, unprefixed, as every exporter names them.
@@ -124,6 +126,7 @@ impl Metrics {
         let routes = Arc::new(OnceLock::new());
         ours.register_collector(Box::new(Live {
             counters,
+            transcoder,
             stats,
             library,
             cache,
@@ -204,6 +207,7 @@ impl Metrics {
 #[derive(Debug)]
 struct Live {
     counters: Arc<Counters>,
+    transcoder: Arc<Transcoder>,
     stats: watch::Receiver<Snapshot>,
     library: Arc<SharedLibrary>,
     cache: Option<Arc<Cache>>,
@@ -244,7 +248,18 @@ impl Collector for Live {
             ConstCounter::new(bytes).encode(family.encode_family(&[("route", label)])?)?;
         }
 
-        let counters: [(&str, &str, u64); 3] = [
+        let transcodes = self.transcoder.counts();
+        let counters: [(&str, &str, u64); 5] = [
+            (
+                "transcodes_refused",
+                "Transcodes refused past --max-transcodes (answered 503)",
+                transcodes.refused,
+            ),
+            (
+                "transcodes_damaged",
+                "Transcodes ended early by a corrupt or truncated source",
+                transcodes.damaged,
+            ),
             (
                 "streams_started",
                 "Audio responses started (whole files and ranges)",
@@ -277,6 +292,11 @@ impl Collector for Live {
                 "streams_active",
                 "Audio responses being sent",
                 c.active_streams() as f64,
+            ),
+            (
+                "transcodes_active",
+                "Transcodes running (their answers being sent)",
+                transcodes.running as f64,
             ),
             (
                 "viewers_active",
@@ -407,6 +427,7 @@ mod tests {
             watch::channel(Snapshot::default()).1,
             Arc::new(SharedLibrary::open(folder.path()).unwrap()),
             None,
+            Arc::new(Transcoder::start(1, 1).unwrap()),
         );
         let routes = [
             Route::streamed("/s"),

@@ -69,7 +69,7 @@ pub struct AppState {
     /// shared with other replicas.
     pub data: Data,
     /// Where transcodes run, and their cap.
-    pub transcoder: Transcoder,
+    pub transcoder: Arc<Transcoder>,
 }
 
 impl AppState {
@@ -123,15 +123,17 @@ impl AppState {
         tokio::spawn(sampler.run(config.stats_interval, config.log_interval, tx));
         let watchdog = Watchdog::new(config.send_timeout, Arc::clone(&counters));
         tokio::spawn(Arc::clone(&watchdog).run());
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let max = usize::try_from(config.limits.max_transcodes).unwrap_or(usize::MAX);
+        let transcoder =
+            Arc::new(Transcoder::start(threads, max).map_err(StartError::Transcoder)?);
         let metrics = Metrics::new(
             Arc::clone(&counters),
             rx.clone(),
             Arc::clone(&library),
             cache.clone(),
+            Arc::clone(&transcoder),
         );
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let max = usize::try_from(config.limits.max_transcodes).unwrap_or(usize::MAX);
-        let transcoder = Transcoder::start(threads, max).map_err(StartError::Transcoder)?;
         let state = Arc::new(Self {
             transcoder,
             metrics,
