@@ -171,6 +171,28 @@ pub enum UserCommand {
     },
     /// List the users' names
     List,
+    /// Cap the bit rate a user is streamed at (higher tracks are transcoded down); `none` lifts it
+    Cap {
+        /// The user's name
+        name: String,
+        /// kbit/s (32 to 320), or `none`
+        #[arg(value_parser = cap_value)]
+        kbps: Cap,
+    },
+}
+
+/// A bit rate cap, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cap(pub Option<u32>);
+
+fn cap_value(value: &str) -> Result<Cap, String> {
+    if value.eq_ignore_ascii_case("none") {
+        return Ok(Cap(None));
+    }
+    match value.parse::<u32>() {
+        Ok(kbps) if (32..=320).contains(&kbps) => Ok(Cap(Some(kbps))),
+        _ => Err("a bit rate in kbit/s from 32 to 320, or none".to_owned()),
+    }
 }
 
 fn store_url(value: &str) -> Result<String, String> {

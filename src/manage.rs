@@ -1,4 +1,4 @@
-//! `audio-streamer user add|remove|list`: manages the users file. A password is read from the
+//! `audio-streamer user add|remove|list|cap`: manages the users file. A password is read from the
 //! terminal without echo, twice, or as one line of standard input when that is not a terminal
 //! (for scripts: `printf '%s\n' "$PASSWORD" | audio-streamer --users users user add alice`).
 
@@ -21,6 +21,14 @@ pub fn user(command: &UserCommand, path: &Path) -> Result<String, AuthError> {
             users.add(name, &password)?;
             users.write(path)?;
             Ok(format!("added {name} to {}", path.display()))
+        }
+        UserCommand::Cap { name, kbps } => {
+            users.set_cap(name, kbps.0)?;
+            users.write(path)?;
+            Ok(match kbps.0 {
+                Some(kbps) => format!("{name} is streamed at {kbps} kbit/s at most"),
+                None => format!("{name} is streamed at any bit rate"),
+            })
         }
         UserCommand::Remove { name } => {
             users.remove(name)?;

@@ -125,8 +125,7 @@ impl AppState {
         tokio::spawn(Arc::clone(&watchdog).run());
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let max = usize::try_from(config.limits.max_transcodes).unwrap_or(usize::MAX);
-        let transcoder =
-            Arc::new(Transcoder::start(threads, max).map_err(StartError::Transcoder)?);
+        let transcoder = Arc::new(Transcoder::start(threads, max).map_err(StartError::Transcoder)?);
         let metrics = Metrics::new(
             Arc::clone(&counters),
             rx.clone(),

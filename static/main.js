@@ -10,11 +10,13 @@
 //   plays.js    plays counted; queuesync.js  the play queue kept on the server, resumed on load
 //   api.js      the data routes' JSON, sign-in and "unavailable" handling
 //   stars.js    stars and the Starred view; playlists.js  playlists and "Add to playlist…"
+//   quality.js  original or transcoded (high, low), kept for the listener
 
 import { setUpBar } from "./bar.js";
 import { library, onChange, refresh } from "./library.js";
 import { setUpPlayer } from "./player.js";
 import { setUpProblems } from "./problems.js";
+import { setUpQuality } from "./quality.js";
 import { playlistViews, setUpPlaylists } from "./playlists.js";
 import { setUpPlays } from "./plays.js";
 import { resumeQueue, setUpQueueSync } from "./queuesync.js";
@@ -42,6 +44,7 @@ setUpPlaylists();
 addViews(starredViews);
 addViews(playlistViews, { playlist: "playlists" });
 setUpViews();
+setUpQuality();
 
 let first = true;
 onChange((changed, reset) => {

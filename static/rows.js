@@ -13,6 +13,7 @@
 
 import { library } from "./library.js";
 import { problems, showProblem } from "./problems.js";
+import { setSource } from "./quality.js";
 
 const list = document.querySelector("[data-testid=tracks]");
 // The blank rows (a track's and a folder heading's) every other row is a copy of.
@@ -203,7 +204,7 @@ function trackRow(track, audio = null) {
   } else {
     audio = slot("player");
     audio.setAttribute("aria-label", track.label);
-    audio.setAttribute("src", track.url);
+    setSource(audio, track.url);
     for (const fn of newAudioHooks) fn(audio, track);
   }
   if (problems.has(track.name)) showProblem(li, problems.get(track.name));

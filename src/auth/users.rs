@@ -1,6 +1,7 @@
 //! The users file: one `name:hash` line per user, the hash an argon2id PHC string (OWASP's
-//! parameters: 19 MiB, 2 passes), written by `audio-streamer user add` and read by the server,
-//! which picks up changes without a restart.
+//! parameters: 19 MiB, 2 passes), and optionally `:<kbit/s>`, the highest bit rate the user is
+//! streamed at (`user cap`: a higher one is transcoded down). Written by `audio-streamer user` and
+//! read by the server, which picks up changes without a restart.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -30,6 +31,8 @@ pub fn valid_name(name: &str) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Users {
     hashes: BTreeMap<String, String>,
+    /// Users' bit rate caps, kbit/s.
+    caps: BTreeMap<String, u32>,
 }
 
 impl Users {
@@ -47,6 +50,7 @@ impl Users {
             }
         };
         let mut hashes = BTreeMap::new();
+        let mut caps = BTreeMap::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -56,13 +60,21 @@ impl Users {
                 path: path.to_owned(),
                 line: i + 1,
             };
-            let (name, hash) = line.split_once(':').ok_or_else(bad)?;
-            if !valid_name(name) || PasswordHash::new(hash).is_err() {
+            let (name, rest) = line.split_once(':').ok_or_else(bad)?;
+            // A PHC string has no colon: a third field is the cap.
+            let (hash, cap) = match rest.split_once(':') {
+                Some((hash, cap)) => (hash, Some(cap.parse::<u32>().map_err(|_| bad())?)),
+                None => (rest, None),
+            };
+            if !valid_name(name) || PasswordHash::new(hash).is_err() || cap == Some(0) {
                 return Err(bad());
             }
             hashes.insert(name.to_owned(), hash.to_owned());
+            if let Some(cap) = cap {
+                caps.insert(name.to_owned(), cap);
+            }
         }
-        Ok(Self { hashes })
+        Ok(Self { hashes, caps })
     }
 
     /// Writes the users to `path`, readable by its owner only, replacing it whole (a reader never
@@ -82,9 +94,12 @@ impl Users {
             .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
             .tempfile_in(dir)
             .map_err(failed)?;
-        let mut text = String::from("# audio-streamer users: name:argon2id hash\n");
+        let mut text = String::from("# audio-streamer users: name:argon2id hash[:cap in kbit/s]\n");
         for (name, hash) in &self.hashes {
-            text.push_str(&format!("{name}:{hash}\n"));
+            match self.caps.get(name) {
+                Some(cap) => text.push_str(&format!("{name}:{hash}:{cap}\n")),
+                None => text.push_str(&format!("{name}:{hash}\n")),
+            }
         }
         tmp.write_all(text.as_bytes()).map_err(failed)?;
         tmp.persist(path).map_err(|e| failed(e.error))?;
@@ -106,8 +121,26 @@ impl Users {
         Ok(())
     }
 
+    /// Sets the highest bit rate `name` is streamed at, in kbit/s (`None`: no cap).
+    pub fn set_cap(&mut self, name: &str, kbps: Option<u32>) -> Result<(), AuthError> {
+        if !self.hashes.contains_key(name) {
+            return Err(AuthError::NoSuchUser(name.to_owned()));
+        }
+        match kbps {
+            Some(kbps) => self.caps.insert(name.to_owned(), kbps),
+            None => self.caps.remove(name),
+        };
+        Ok(())
+    }
+
+    /// The highest bit rate `name` is streamed at, in kbit/s, if capped.
+    pub fn cap(&self, name: &str) -> Option<u32> {
+        self.caps.get(name).copied()
+    }
+
     /// Removes `name`.
     pub fn remove(&mut self, name: &str) -> Result<(), AuthError> {
+        self.caps.remove(name);
         self.hashes
             .remove(name)
             .map(drop)
@@ -216,6 +249,11 @@ impl UserFile {
     /// Whether `name` is still a user.
     pub fn contains(&self, name: &str) -> bool {
         self.with_users(|users| users.contains(name))
+    }
+
+    /// `name`'s bit rate cap, kbit/s, if the operator set one.
+    pub fn cap(&self, name: &str) -> Option<u32> {
+        self.with_users(|users| users.cap(name))
     }
 }
 

@@ -22,6 +22,7 @@ mod open;
 mod playlists;
 mod queue;
 mod sessions;
+mod settings;
 
 use std::fmt;
 use std::future::Future;
@@ -40,6 +41,7 @@ pub use self::check::{
 };
 pub use self::playlists::{Playlist, PlaylistEdit, PlaylistInfo};
 pub use self::queue::{Bookmark, PlayQueue};
+pub use self::settings::Quality;
 
 /// The listeners' data, in SQLite or PostgreSQL. Cheap to clone (one pool, shared); each call runs
 /// on the data's own runtime, so any runtime may await it.

@@ -55,7 +55,8 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
             rescanned.find(&raw).ok_or(Error::NotFound)?
         }
     };
-    if let Some(target) = super::transcoded::asked(req)?
+    let cap = super::listener::cap_of(req.request(), &state);
+    if let Some(target) = super::transcoded::asked(req, track, cap)?
         && let Some(res) = super::transcoded::respond(req, &state, track, target).await?
     {
         return Ok(res);

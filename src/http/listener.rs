@@ -17,10 +17,10 @@ use super::auth::{same_origin, user_of};
 use super::error::Error;
 use super::wire::listener::{
     BookmarkBody, BookmarksJson, EditBody, NewPlaylistBody, PlayBody, PlaylistInfoJson,
-    PlaylistJson, PlaylistsJson, QueueBody, QueueJson, RatingBody, StarsJson, TracksBody,
-    starred_map,
+    PlaylistJson, PlaylistsJson, QueueBody, QueueJson, RatingBody, SettingsBody, SettingsJson,
+    StarsJson, TracksBody, starred_map,
 };
-use crate::data::Kind;
+use crate::data::{DataError, Kind, Quality};
 use crate::library::Library;
 use crate::state::AppState;
 
@@ -308,6 +308,38 @@ pub(super) async fn save_queue(
         .data
         .save_play_queue(&user, body.tracks, body.current, body.position_ms, client)
         .await?;
+    Ok(done())
+}
+
+/// The highest bit rate the operator lets this request's user be streamed at, kbit/s.
+pub(super) fn cap_of(req: &HttpRequest, state: &AppState) -> Option<u32> {
+    let access = state.access.as_ref()?;
+    access.users.cap(&user_of(req, state)?)
+}
+
+/// `GET /api/settings`: the listener's quality and cap.
+pub(super) async fn settings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
+    let user = listener(&req, &state)?;
+    let quality = state.data.quality(&user).await?;
+    json(
+        StatusCode::OK,
+        &SettingsJson::new(quality, cap_of(&req, &state)),
+    )
+}
+
+/// `PUT /api/settings` with `{"quality"}`.
+pub(super) async fn save_settings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<SettingsBody>,
+) -> Result<HttpResponse, Error> {
+    let user = changer(&req, &state)?;
+    let quality = Quality::parse(&body.quality)
+        .ok_or_else(|| DataError::Invalid("quality is original, high or low".to_owned()))?;
+    state.data.set_quality(&user, quality).await?;
     Ok(done())
 }
 

@@ -205,6 +205,13 @@ static TABLE: &[Entry] = &[
         &[(Methods::GetHead, |r| r.to(listener::bookmarks))],
     ),
     api(
+        "/api/settings",
+        &[
+            (Methods::GetHead, |r| r.to(listener::settings)),
+            (Methods::Put, |r| r.to(listener::save_settings)),
+        ],
+    ),
+    api(
         "/api/bookmarks/{id}",
         &[
             (Methods::Put, |r| r.to(listener::set_bookmark)),

@@ -34,23 +34,39 @@ struct Query {
     bitrate: Option<u32>,
 }
 
-/// What a request asks to be made, if anything: `None` for the original.
-pub(super) fn asked(req: &ServiceRequest) -> Result<Option<Target>, Error> {
-    if req.query_string().is_empty() {
-        return Ok(None);
-    }
+/// What a request for `track` asks to be made, if anything: `None` for the original. A user
+/// capped at `cap` kbit/s gets nothing above it: a higher bit rate asked is lowered, and an
+/// original above it (or of unknown bit rate) is made into Opus at the cap.
+pub(super) fn asked(
+    req: &ServiceRequest,
+    track: &Track,
+    cap: Option<u32>,
+) -> Result<Option<Target>, Error> {
     let query = web::Query::<Query>::from_query(req.query_string())?.into_inner();
+    let raw = query
+        .format
+        .as_deref()
+        .is_some_and(|name| name.eq_ignore_ascii_case("raw"));
     let format = match query.format.as_deref() {
-        None | Some("") if query.bitrate.is_none() => return Ok(None),
-        None | Some("") => Format::Opus,
-        Some(name) if name.eq_ignore_ascii_case("raw") => return Ok(None),
-        Some(name) => Format::parse(name).ok_or(Error::UnknownFormat)?,
+        _ if raw => None,
+        None | Some("") if query.bitrate.is_none() => None,
+        None | Some("") => Some(Format::Opus),
+        Some(name) => Some(Format::parse(name).ok_or(Error::UnknownFormat)?),
     };
     if query.bitrate == Some(0) {
         return Err(Error::UnknownFormat);
     }
+    let Some(format) = format else {
+        let over = |cap: u32| track.tags.stream.bit_rate().is_none_or(|kbps| kbps > cap);
+        return Ok(cap
+            .filter(|&cap| over(cap))
+            .map(|cap| Target::new(Format::Opus, cap)));
+    };
     let kbps = query.bitrate.unwrap_or_else(|| format.default_bitrate());
-    Ok(Some(Target::new(format, kbps)))
+    Ok(Some(Target::new(
+        format,
+        cap.map_or(kbps, |cap| kbps.min(cap)),
+    )))
 }
 
 /// Whether `track` already is `target`: the same codec, at or under its bit rate.

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Bookmark, PlayQueue, Playlist, PlaylistEdit, PlaylistInfo, Starred};
+use crate::data::{Bookmark, PlayQueue, Playlist, PlaylistEdit, PlaylistInfo, Quality, Starred};
 use crate::library::Library;
 
 /// Unix milliseconds.
@@ -291,4 +291,30 @@ impl<'a> BookmarksJson<'a> {
                 .collect(),
         }
     }
+}
+
+/// `GET /api/settings`: the listener's quality, and the operator's cap on their bit rate.
+#[derive(Serialize)]
+pub(in crate::http) struct SettingsJson {
+    /// `original`, `high` or `low`.
+    pub(in crate::http) quality: &'static str,
+    /// The highest bit rate they are streamed at, kbit/s; `null` without a cap.
+    pub(in crate::http) max_bitrate: Option<u32>,
+}
+
+impl SettingsJson {
+    pub(in crate::http) fn new(quality: Quality, max_bitrate: Option<u32>) -> Self {
+        Self {
+            quality: quality.as_str(),
+            max_bitrate,
+        }
+    }
+}
+
+/// `PUT /api/settings`: `{"quality": "original" | "high" | "low"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(in crate::http) struct SettingsBody {
+    /// The quality's name.
+    pub(in crate::http) quality: String,
 }
