@@ -18,3 +18,4 @@ mod live;
 mod playback;
 mod rows;
 mod scale;
+mod transcode;
