@@ -133,3 +133,105 @@ impl Plan {
         frames.min(start)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+    use crate::transcode::{Format, Target};
+
+    /// A WAV file of `seconds` of a chord at `rate` Hz with `channels` channels.
+    fn wav(rate: u32, channels: u16, seconds: u32) -> tempfile::NamedTempFile {
+        let frames = rate * seconds;
+        let data = frames * u32::from(channels) * 2;
+        let mut file = tempfile::Builder::new().suffix(".wav").tempfile().unwrap();
+        let mut out = Vec::new();
+        out.extend_from_slice(b"RIFF");
+        out.extend_from_slice(&(36 + data).to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        out.extend_from_slice(&16u32.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&channels.to_le_bytes());
+        out.extend_from_slice(&rate.to_le_bytes());
+        out.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
+        out.extend_from_slice(&(channels * 2).to_le_bytes());
+        out.extend_from_slice(&16u16.to_le_bytes());
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&data.to_le_bytes());
+        for i in 0..frames {
+            let t = f64::from(i) / f64::from(rate);
+            for c in 0..channels {
+                let f = 220.0 * f64::from(c + 2);
+                let v = (t * f * std::f64::consts::TAU).sin() * 0.3
+                    + (t * 331.0 * std::f64::consts::TAU).sin() * 0.2;
+                out.extend_from_slice(&((v * 32767.0) as i16).to_le_bytes());
+            }
+        }
+        file.write_all(&out).unwrap();
+        file
+    }
+
+    fn made(plan: &Plan, source: &Source, segment: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        plan.make(source, segment, |piece| {
+            out.extend_from_slice(&piece);
+            true
+        })
+        .unwrap();
+        out
+    }
+
+    /// Every segment made on its own, in reverse order, is the bytes the layout says, and the
+    /// same as made in order; for rates that divide 48 kHz evenly and for one that does not.
+    #[test]
+    fn segments_are_the_same_bytes_in_any_order_and_fill_the_layout() {
+        for (rate, channels, format) in [
+            (44_100, 2, Format::Opus),
+            (22_050, 1, Format::Mp3),
+            (48_000, 2, Format::Mp3),
+            (47_999, 2, Format::Opus),
+        ] {
+            let file = wav(rate, channels, 9);
+            let source = Source::open(file.path()).unwrap();
+            let facts = Facts::read(&source).unwrap();
+            assert_eq!((facts.rate, facts.frames), (rate, u64::from(rate) * 9));
+            let target = Target::new(format, format.default_bitrate());
+            let plan = Plan::new(target, facts, 7, &[]);
+            let whole: Vec<u8> = (0..plan.layout.segments())
+                .flat_map(|s| made(&plan, &source, s))
+                .collect();
+            assert_eq!(whole.len() as u64, plan.layout.len(), "{rate} Hz {format:?}");
+            for s in (0..plan.layout.segments()).rev() {
+                let bytes = plan.layout.segment_bytes(s);
+                let range = bytes.start as usize..bytes.end as usize;
+                assert!(
+                    made(&plan, &source, s) == whole[range],
+                    "{rate} Hz {format:?}: segment {s} made alone differs"
+                );
+            }
+        }
+    }
+
+    /// A pipeline starts on a whole source sample at least the pre-roll before its segment.
+    #[test]
+    fn the_pre_roll_starts_on_a_source_sample() {
+        for rate in [44_100, 22_050, 11_025, 8_000, 96_000, 47_999] {
+            let facts = Facts {
+                rate,
+                channels: 2,
+                frames: u64::from(rate) * 600,
+            };
+            for format in [Format::Opus, Format::Mp3] {
+                let plan = Plan::new(Target::new(format, 128), facts, 0, &[]);
+                let frame = format.frame();
+                for s in 1..plan.layout.segments() {
+                    let start = plan.layout.segment_frames(s).start;
+                    let pre_roll = plan.pre_roll(start);
+                    assert!(pre_roll * frame >= PRE_ROLL || pre_roll == start);
+                    assert!(facts.aligned((start - pre_roll) * frame), "{rate} {format:?} {s}");
+                }
+            }
+        }
+    }
+}
