@@ -201,7 +201,11 @@ mod tests {
             let whole: Vec<u8> = (0..plan.layout.segments())
                 .flat_map(|s| made(&plan, &source, s))
                 .collect();
-            assert_eq!(whole.len() as u64, plan.layout.len(), "{rate} Hz {format:?}");
+            assert_eq!(
+                whole.len() as u64,
+                plan.layout.len(),
+                "{rate} Hz {format:?}"
+            );
             for s in (0..plan.layout.segments()).rev() {
                 let bytes = plan.layout.segment_bytes(s);
                 let range = bytes.start as usize..bytes.end as usize;
@@ -229,7 +233,10 @@ mod tests {
                     let start = plan.layout.segment_frames(s).start;
                     let pre_roll = plan.pre_roll(start);
                     assert!(pre_roll * frame >= PRE_ROLL || pre_roll == start);
-                    assert!(facts.aligned((start - pre_roll) * frame), "{rate} {format:?} {s}");
+                    assert!(
+                        facts.aligned((start - pre_roll) * frame),
+                        "{rate} {format:?} {s}"
+                    );
                 }
             }
         }
