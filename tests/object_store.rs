@@ -531,3 +531,46 @@ async fn tags_and_covers_of_uncached_objects_are_read_from_the_store() {
         "read from the store, not from a cached copy"
     );
 }
+
+#[tokio::test]
+async fn a_transcode_of_an_uncached_object_is_made_from_the_store_alike_on_every_replica() {
+    let _serial = SERIAL.lock().await;
+    let Some(ceph) = ceph() else { return };
+    ceph.bucket("transcoded");
+    ceph.put("transcoded", "music/t.wav", noise_wav(12.0, 5))
+        .await;
+    // One replica whose cache cannot hold the track (it reads the store), one that caches it.
+    let (small, large) = (CacheDir::new(), CacheDir::new());
+    let cold = TestServer::start(&config(ceph, "transcoded", small.path(), 1_000)).await;
+    let warm = TestServer::start(&config(ceph, "transcoded", large.path(), 100_000_000)).await;
+    cold.state.library.scanned().await;
+    warm.state.library.scanned().await;
+    let url = "/audio/t?format=opus&bitrate=96";
+    // The warm replica's first play fills its cache; the transcode is then made from the copy.
+    let _ = get(&warm.url("/audio/t"), &[]).await.bytes().await.unwrap();
+    let warm_cache = warm.state.cache.clone().unwrap();
+    wait_until("the warm replica's copy", async || warm_cache.fills() == 1).await;
+    let from_copy = get(&warm.url(url), &[]).await;
+    assert_eq!(from_copy.status(), StatusCode::OK);
+    let etag = from_copy.headers()[header::ETAG]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let from_copy = from_copy.bytes().await.unwrap();
+    let from_store = get(&cold.url(url), &[]).await;
+    assert_eq!(from_store.status(), StatusCode::OK);
+    assert_eq!(from_store.headers()[header::ETAG].to_str().unwrap(), etag);
+    assert!(
+        from_store.bytes().await.unwrap() == from_copy,
+        "the transcode read from the store differs from the one made from the cached copy"
+    );
+    assert_eq!(cold.state.cache.as_ref().unwrap().fills(), 0);
+    // A listener moving from one replica to the other resumes where it was.
+    let resumed = get(
+        &cold.url(url),
+        &[(header::RANGE, "bytes=50000-"), (header::IF_RANGE, &etag)],
+    )
+    .await;
+    assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(resumed.bytes().await.unwrap() == from_copy[50_000..]);
+}

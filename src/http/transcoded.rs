@@ -4,9 +4,8 @@
 //! `transcode`, whose layout is known before any audio is encoded.
 //!
 //! The original is sent instead when it already is what was asked (the same format at or under
-//! the bit rate), or when it cannot be transcoded here (a format no decoder reads, or a track in
-//! object storage not cached on this replica): the client gets playable audio either way, and the
-//! reason is logged.
+//! the bit rate), or when no decoder reads it: the client gets playable audio either way, and the
+//! reason is logged. A track in object storage not cached on this replica is read from the store.
 
 use std::sync::Arc;
 
@@ -25,7 +24,7 @@ use crate::library::{Codec, Content, Track};
 use crate::state::AppState;
 use crate::stream::range::{self, Plan as RangePlan};
 use crate::stream::{Multipart, Segment, transcode_pump};
-use crate::transcode::{Format, Plan, Source, Target};
+use crate::transcode::{Format, Plan, ReadAt, Source, Target};
 
 /// The query of a track request.
 #[derive(Debug, Deserialize)]
@@ -94,12 +93,22 @@ pub(super) async fn respond(
     }
     let permit = state.transcoder.admit().ok_or(Error::Busy)?;
     let opened = super::track::open(state, &track.path).await?;
-    let Content::Local(file) = opened.content else {
-        log::info!("{}: not cached here, sent as it is", track.name);
-        return Ok(None);
-    };
     let extension = track.path.extension().and_then(|e| e.to_str());
-    let source = Source::new(Arc::new(Kept(file)), opened.len, extension);
+    let bytes: Arc<dyn ReadAt> = match opened.content {
+        Content::Local(file) => Arc::new(Kept(file)),
+        // Not cached on this replica: read from the storage, block by block, on the
+        // transcoding threads (the same bytes, so the same transcode, as a cached copy's).
+        Content::Ranged(_) => {
+            let library = Arc::clone(&state.library);
+            let path = Arc::clone(&track.path);
+            let reader = web::block(move || library.reader(&path))
+                .await
+                .map_err(|err| Error::Io(std::io::Error::other(err)))?
+                .map_err(Error::from_open)?;
+            Arc::new(Stored(std::sync::Mutex::new(reader)))
+        }
+    };
+    let source = Source::new(bytes, opened.len, extension);
     let key = format!("{}\0{}", track.path.display(), opened.etag);
     let facts = match state.transcoder.facts(&key, source.clone()).await {
         Ok(facts) => facts,
@@ -224,9 +233,25 @@ pub(super) async fn respond(
 /// A track's opened file, kept (with its cache lease) while a transcode reads it.
 struct Kept(crate::library::LocalFile);
 
-impl crate::transcode::ReadAt for Kept {
+impl ReadAt for Kept {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
         std::os::unix::fs::FileExt::read_at(self.0.file(), buf, offset)
+    }
+}
+
+/// A track read from its storage (object storage, not cached here). One job reads it, one segment
+/// at a time: the lock is never contended.
+struct Stored(std::sync::Mutex<Box<dyn crate::library::SeekRead>>);
+
+impl ReadAt for Stored {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        use std::io::{Read as _, Seek as _};
+        let mut reader = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        reader.seek(std::io::SeekFrom::Start(offset))?;
+        reader.read(buf)
     }
 }
 
