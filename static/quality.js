@@ -21,16 +21,21 @@ export function srcOf(url) {
   return `${url}${url.includes("?") ? "&" : "?"}format=${format}&bitrate=${kbps}`;
 }
 
+// Each player's track URL (kept out of the DOM: a row the script builds must be the row the
+// server prints, attribute for attribute).
+const urls = new WeakMap();
+
 /** Sets `audio`'s source to `url` (a track's own) at the chosen quality. */
 export function setSource(audio, url) {
-  audio.dataset.url = url;
+  urls.set(audio, url);
   audio.setAttribute("src", srcOf(url));
 }
 
 // Every player on the page to the chosen quality; the one playing goes on from where it was.
 function apply() {
   for (const audio of document.querySelectorAll("audio[src]")) {
-    const url = audio.dataset.url ?? (audio.dataset.url = audio.getAttribute("src"));
+    if (!urls.has(audio)) urls.set(audio, audio.getAttribute("src"));
+    const url = urls.get(audio);
     const src = srcOf(url);
     if (audio.getAttribute("src") === src) continue;
     const at = audio.currentTime;
