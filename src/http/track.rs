@@ -237,7 +237,7 @@ pub(super) async fn render(
 }
 
 /// The validators every answer about a track carries (a 304 and a 412 carry nothing else).
-fn validators(
+pub(super) fn validators(
     status: StatusCode,
     etag: header::EntityTag,
     last_modified: Option<header::HttpDate>,

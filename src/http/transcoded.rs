@@ -20,6 +20,7 @@ use serde::Deserialize;
 use super::body::{EmptyStream, PumpBody};
 use super::conditional::{Verdict, track_preconditions};
 use super::error::Error;
+use super::track::validators;
 use crate::library::{Codec, Content, Track};
 use crate::state::AppState;
 use crate::stream::range::{self, Plan as RangePlan};
@@ -130,11 +131,11 @@ pub(super) async fn respond(
         Verdict::Proceed => {}
         Verdict::NotModified => {
             return Ok(Some(
-                validators(StatusCode::NOT_MODIFIED, &etag, last_modified).finish(),
+                validators(StatusCode::NOT_MODIFIED, etag, last_modified).finish(),
             ));
         }
         Verdict::Failed => {
-            let mut res = validators(StatusCode::PRECONDITION_FAILED, &etag, last_modified);
+            let mut res = validators(StatusCode::PRECONDITION_FAILED, etag, last_modified);
             return Ok(Some(res.finish()));
         }
     }
@@ -201,7 +202,7 @@ pub(super) async fn respond(
                 Some(range) => one(range),
                 None => {
                     let mut res =
-                        validators(StatusCode::RANGE_NOT_SATISFIABLE, &etag, last_modified);
+                        validators(StatusCode::RANGE_NOT_SATISFIABLE, etag, last_modified);
                     res.insert_header((header::ACCEPT_RANGES, "bytes"))
                         .insert_header(header::ContentRange(ContentRangeSpec::Bytes {
                             range: None,
@@ -212,7 +213,7 @@ pub(super) async fn respond(
             }
         }
     };
-    let mut res = validators(status, &etag, last_modified);
+    let mut res = validators(status, etag, last_modified);
     res.insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CONTENT_DISPOSITION, disposition(track, target)));
@@ -253,19 +254,6 @@ impl ReadAt for Stored {
         reader.seek(std::io::SeekFrom::Start(offset))?;
         reader.read(buf)
     }
-}
-
-fn validators(
-    status: StatusCode,
-    etag: &header::EntityTag,
-    last_modified: Option<header::HttpDate>,
-) -> actix_web::HttpResponseBuilder {
-    let mut res = HttpResponse::build(status);
-    res.insert_header(header::ETag(etag.clone()));
-    if let Some(date) = last_modified {
-        res.insert_header(header::LastModified(date));
-    }
-    res
 }
 
 /// The Ogg stream's serial number: from the track's id, so every replica numbers it alike.

@@ -17,10 +17,7 @@ pub enum Encoder {
 impl Encoder {
     /// A fresh encoder for `target` with `channels` (1 or 2) channels at [`RATE`].
     pub fn new(target: Target, channels: u8) -> Result<Self, Error> {
-        let bytes = match target.format {
-            Format::Opus => target.kbps as usize * 5 / 2,
-            Format::Mp3 => target.kbps as usize * 3,
-        };
+        let bytes = target.frame_bytes() as usize;
         match target.format {
             Format::Opus => {
                 let layout = if channels == 1 {

@@ -162,11 +162,6 @@ impl Transcoder {
             refused: self.shared.refused.load(Ordering::Relaxed),
         }
     }
-
-    /// The cap.
-    pub fn max(&self) -> usize {
-        self.shared.max
-    }
 }
 
 impl Drop for Transcoder {
@@ -301,11 +296,6 @@ impl State {
 }
 
 impl Job {
-    /// What the job makes.
-    pub fn plan(&self) -> &Plan {
-        &self.plan
-    }
-
     /// The next bytes at `offset`, at most `len` of them; pending until they are made.
     pub fn poll_bytes(
         self: &Arc<Self>,

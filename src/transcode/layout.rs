@@ -47,19 +47,14 @@ impl Layout {
     /// `head_len` bytes.
     pub fn new(target: Target, samples: u64, head_len: u64) -> Self {
         let frame = target.format.frame();
-        let (frame_bytes, frames) = match target.format {
-            // 20 ms at the bit rate; enough packets to carry the pre-skip and every sample.
-            Format::Opus => (
-                u64::from(target.kbps) * 5 / 2,
-                (samples + OPUS_PRESKIP).div_ceil(frame),
-            ),
-            // 144 × bit rate / 48,000: 3 bytes per kbit/s; enough frames that the decoder's and
-            // the encoder's delays are followed by every sample.
-            Format::Mp3 => (
-                u64::from(target.kbps) * 3,
-                (samples + MP3_ENCODER_DELAY + MP3_DECODER_DELAY).div_ceil(frame),
-            ),
+        let frames = match target.format {
+            // Enough packets to carry the pre-skip and every sample.
+            Format::Opus => (samples + OPUS_PRESKIP).div_ceil(frame),
+            // Enough frames that the decoder's and the encoder's delays are followed by every
+            // sample.
+            Format::Mp3 => (samples + MP3_ENCODER_DELAY + MP3_DECODER_DELAY).div_ceil(frame),
         };
+        let frame_bytes = target.frame_bytes();
         Self {
             target,
             samples,

@@ -104,6 +104,15 @@ impl Target {
             .unwrap_or(rates[0]);
         Self { format, kbps }
     }
+
+    /// Bytes of every encoded frame: a 20 ms Opus packet padded to the bit rate (kbps × 2.5), or
+    /// an MP3 frame at 48 kHz (144 × bit rate / 48,000: kbps × 3).
+    pub fn frame_bytes(self) -> u64 {
+        match self.format {
+            Format::Opus => u64::from(self.kbps) * 5 / 2,
+            Format::Mp3 => u64::from(self.kbps) * 3,
+        }
+    }
 }
 
 /// Why a transcode could not be made, or stopped.

@@ -39,7 +39,8 @@ impl Plan {
         };
         let head_len = match target.format {
             Format::Opus => head.len() as u64,
-            Format::Mp3 => u64::from(target.kbps) * 3,
+            // The Info frame is one frame.
+            Format::Mp3 => target.frame_bytes(),
         };
         let layout = Layout::new(target, samples, head_len);
         let head = match target.format {
