@@ -88,14 +88,17 @@ for _ in $(seq 120); do
 done
 
 mkdir -p "$dir/rgw"
+# The gateway is started and stopped by the loop at the end, never inside a trap: a signal that
+# arrives while the other one's handler is still waiting for radosgw would otherwise be lost.
 start_rgw() {
-  [ -z "$rgw" ] || return 0
+  if [ -n "$rgw" ] && kill -0 "$rgw" 2>/dev/null; then return 0; fi
   radosgw -c "$conf" -n client.rgw -f 2>/dev/null &
   rgw=$!
 }
 stop_rgw() {
   [ -n "$rgw" ] || return 0
   kill "$rgw" 2>/dev/null || true
+  while kill -0 "$rgw" 2>/dev/null; do sleep 0.1; done
   wait "$rgw" 2>/dev/null || true
   rgw=
 }
@@ -107,10 +110,14 @@ done
 radosgw-admin -c "$conf" user create --uid=tests --display-name=tests \
   --access-key="$access_key" --secret-key="$secret_key" >/dev/null
 
-trap stop_rgw USR1
-trap start_rgw USR2
+want=up
+trap 'want=down' USR1
+trap 'want=up' USR2
 echo "ready http://127.0.0.1:$s3_port"
-# Until whoever started this goes away (a wait that a signal interrupts runs its trap, then waits on).
+# Until whoever started this goes away (stdin closes), keep the gateway as last asked.
 cat <&0 >/dev/null &
 reader=$!
-while kill -0 "$reader" 2>/dev/null; do wait "$reader" || true; done
+while kill -0 "$reader" 2>/dev/null; do
+  if [ "$want" = up ]; then start_rgw; else stop_rgw; fi
+  sleep 0.2
+done
