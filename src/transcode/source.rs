@@ -144,8 +144,9 @@ impl Facts {
             .filter(|&n| n > 0)
             .ok_or_else(|| Error::Unsupported("no channels".into()))?;
         let id = track.id;
+        let lead = lead_in(track, params);
         let frames = match track.num_frames {
-            Some(frames) => frames,
+            Some(frames) => frames.saturating_sub(lead),
             None => {
                 let mut frames = 0u64;
                 while let Some(packet) = reader.next_packet().map_err(corrupt)? {
@@ -176,6 +177,19 @@ impl Facts {
     /// The channels of the output (the source's, down to two).
     pub fn output_channels(&self) -> u8 {
         if self.channels == 1 { 1 } else { 2 }
+    }
+}
+
+/// Samples at the start of `track` that are its encoder's lead-in and that its timestamps and
+/// length count: Ogg Opus's pre-skip. (symphonia's own decoders trim theirs.)
+fn lead_in(
+    track: &symphonia::core::formats::Track,
+    params: &symphonia::core::codecs::audio::AudioCodecParameters,
+) -> u64 {
+    if params.codec == CODEC_ID_OPUS {
+        track.delay.map_or(0, u64::from)
+    } else {
+        0
     }
 }
 
@@ -250,6 +264,8 @@ pub struct Samples {
     ready: Vec<f32>,
     taken: usize,
     ended: bool,
+    /// See [`lead_in`].
+    lead: u64,
 }
 
 impl Samples {
@@ -265,6 +281,7 @@ impl Samples {
         let track_id = track.id;
         let time_base = track.time_base;
         let params = audio_params(track.codec_params.as_ref())?.clone();
+        let lead = lead_in(track, &params);
         let source_channels = usize::from(facts.channels);
         let decoder = if params.codec == CODEC_ID_OPUS {
             let channels = match source_channels {
@@ -286,7 +303,7 @@ impl Samples {
         let warm_up = u64::from(facts.rate) / 10;
         let mut ended = false;
         if start > 0 {
-            let ts = start.saturating_sub(warm_up);
+            let ts = (start + lead).saturating_sub(warm_up);
             let to = SeekTo::Timestamp {
                 ts: Timestamp::new(ts as i64),
                 track_id,
@@ -326,6 +343,7 @@ impl Samples {
             ready: Vec::new(),
             taken: 0,
             ended,
+            lead,
         })
     }
 
@@ -421,7 +439,15 @@ impl Samples {
         if packet.track_id != self.track_id {
             return Ok(());
         }
-        let first = self.sample_of(packet.pts);
+        // Timestamps in Ogg Opus count the pre-skip (`lead`): libopus's first samples are the
+        // encoder's lead-in, dropped here (symphonia's own decoders trim theirs).
+        let at = packet.pts.get().saturating_sub(self.lead as i64);
+        let lead_in = usize::try_from(at.unsigned_abs()).unwrap_or(usize::MAX);
+        let (first, lead_in) = if at < 0 {
+            (0, lead_in)
+        } else {
+            (self.sample_of(Timestamp::new(at)), 0)
+        };
         let warming = first < self.next;
         self.scratch.clear();
         let source_channels = self.mix.len();
@@ -434,7 +460,12 @@ impl Samples {
             Decoder::Opus(decoder) => {
                 self.scratch.resize(5760 * source_channels, 0.0);
                 match decoder.decode_float(&packet.data, &mut self.scratch, false) {
-                    Ok(n) => self.scratch.truncate(n * source_channels),
+                    Ok(n) => {
+                        let end = n.saturating_sub(packet.trim_end.get() as usize);
+                        self.scratch.truncate(end * source_channels);
+                        let start = lead_in.min(end);
+                        self.scratch.drain(..start * source_channels);
+                    }
                     Err(_) if warming => return Ok(()),
                     Err(err) => return Err(Error::Corrupt(err.to_string())),
                 }
