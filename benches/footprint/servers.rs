@@ -101,8 +101,14 @@ pub(crate) type Tls<'a> = Option<&'a audio_streamer::config::TlsFiles>;
 
 impl Server {
     pub(crate) fn ours(audio: &Path, tls: Tls) -> Self {
+        Self::ours_with(audio, tls, &[])
+    }
+
+    /// The server with `args` besides the usual ones.
+    pub(crate) fn ours_with(audio: &Path, tls: Tls, args: &[&str]) -> Self {
         let port = free_port();
         let mut cmd = Command::new(shipped_binary());
+        cmd.args(args);
         if let Some(files) = tls {
             cmd.arg("--tls-cert")
                 .arg(&files.cert)
