@@ -263,6 +263,14 @@ async fn mpv_plays_a_transcode_from_where_it_seeks() {
             .unwrap();
         assert!((at - 22.0).abs() < 0.1, "{format}: mpv started at {at}");
     }
+    // mpv seeked with ranges (it would read up to the point otherwise).
+    let metrics = server.state.metrics.encode();
+    let ranged = "audio_streamer_http_requests_total{route=\"/audio/{name}\",status=\"206\"}";
+    let count: f64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(ranged))
+        .map_or(0.0, |n| n.trim().parse().unwrap());
+    assert!(count >= 2.0, "mpv asked for no ranges:\n{metrics}");
 }
 
 /// A server as its own process (another replica on the same files), stopped when dropped.
