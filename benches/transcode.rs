@@ -126,10 +126,13 @@ fn main() {
         eprintln!("{} → {} {}", case.source, case.format, case.kbps);
         // Warm: the code, the threads' stacks and their allocator arenas are in place.
         fetch_all(server.addr, &case.path());
+        // Paused first: its baseline is the warm idle, not what the active phase's allocations
+        // leave behind.
+        let paused = ours_memory(&server, case, listeners * 10, true);
         let ours = Figures {
-            cpu_per_minute: median(3, || ours_cpu(&server, case)),
+            cpu_per_minute: median(5, || ours_cpu(&server, case)),
             active: ours_memory(&server, case, listeners, false),
-            paused: ours_memory(&server, case, listeners * 10, true),
+            paused,
             first_byte: median(11, || first_byte(server.addr, &case.path(), None)),
             seek: median(11, || {
                 let len = length(server.addr, &case.path());
@@ -138,7 +141,7 @@ fn main() {
             differences: differences(server.addr, &case.path()),
         };
         let theirs = Figures {
-            cpu_per_minute: median(3, || ffmpeg_cpu(&audio, case)),
+            cpu_per_minute: median(5, || ffmpeg_cpu(&audio, case)),
             active: ffmpeg_memory(&audio, case, listeners.min(8), false),
             paused: ffmpeg_memory(&audio, case, listeners.min(8), true),
             first_byte: median(5, || ffmpeg_first_byte(&audio, case, None)),

@@ -22,8 +22,10 @@ fn main() {
         return;
     }
     let config = Config::from(args);
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,lofty=error"))
-        .init();
+    // lofty warns of every odd tag; symphonia's MP3 decoder of every frame whose bit reservoir
+    // lies before a seek (the transcoder's warm-up decodes those and drops them).
+    let filter = "info,lofty=error,symphonia_bundle_mp3=error";
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(filter)).init();
     if let Err(err) = run(config) {
         eprintln!("audio-streamer: error: {err:#}");
         std::process::exit(1);

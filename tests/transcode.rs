@@ -117,7 +117,7 @@ async fn fetch_with(
     (status, head, body)
 }
 
-fn header<'a>(head: &'a HeaderMap, name: header::HeaderName) -> &'a str {
+fn header(head: &HeaderMap, name: header::HeaderName) -> &str {
     head.get(&name)
         .unwrap_or_else(|| panic!("no {name}"))
         .to_str()
