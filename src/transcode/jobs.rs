@@ -223,7 +223,10 @@ fn sweep(shared: &Weak<Shared>) {
             .collect();
         for job in jobs {
             let mut state = lock(&job.state);
-            if !state.making && !state.pieces.is_empty() && state.taken.elapsed() >= IDLE {
+            if !state.making
+                && !state.pieces.is_empty()
+                && state.taken.is_some_and(|at| at.elapsed() >= IDLE)
+            {
                 state.forget();
             }
         }
@@ -268,17 +271,8 @@ struct State {
     waker: Option<Waker>,
     failed: Option<String>,
     closed: bool,
+    /// When the body last took bytes or asked for a segment.
     taken: Option<Instant>,
-}
-
-trait Elapsed {
-    fn elapsed(&self) -> Duration;
-}
-
-impl Elapsed for Option<Instant> {
-    fn elapsed(&self) -> Duration {
-        self.map_or(Duration::ZERO, |at| at.elapsed())
-    }
 }
 
 impl State {
