@@ -5,10 +5,12 @@
 mod links;
 mod throttle;
 mod users;
+mod verified;
 
 pub use self::links::{LinkError, LinkSigner, SignedLink};
 pub use self::throttle::Throttle;
 pub use self::users::{UserFile, Users, valid_name};
+pub use self::verified::Verified;
 
 /// Logins allowed at once from one address, then one per this long.
 pub(crate) const LOGIN_BURST: u32 = 5;
@@ -26,6 +28,8 @@ pub struct Access {
     pub throttle: Throttle,
     /// Bounds how many password checks (19 MiB each) run at once.
     pub checks: tokio::sync::Semaphore,
+    /// Passwords verified lately (the Subsonic API sends one with every request).
+    pub verified: Verified,
     /// The session-cookie key's material: from `--session-key-file`, or random for this run.
     pub session_key: Vec<u8>,
     /// Sessions signed out before they expired, with when they expire: a copy of the cookie kept
@@ -61,6 +65,7 @@ impl Access {
             throttle: Throttle::new(LOGIN_BURST, LOGIN_EVERY),
             checks: tokio::sync::Semaphore::new(CONCURRENT_CHECKS),
             session_key,
+            verified: Verified::new(),
             signed_out: Default::default(),
         })
     }

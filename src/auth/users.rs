@@ -241,9 +241,14 @@ impl UserFile {
     /// same work as a wrong password (the decoy hash is checked instead), so timing does not tell
     /// them apart.
     pub fn verify(&self, name: &str, password: &str) -> bool {
-        let hash = self.with_users(|users| users.hashes.get(name).cloned());
+        let hash = self.stored(name);
         let known = hash.is_some();
         matches(hash.as_deref().unwrap_or(&self.decoy), password) && known
+    }
+
+    /// `name`'s stored password hash, if `name` is a user (to key what was verified against it).
+    pub fn stored(&self, name: &str) -> Option<String> {
+        self.with_users(|users| users.hashes.get(name).cloned())
     }
 
     /// Whether `name` is still a user.

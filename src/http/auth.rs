@@ -256,7 +256,7 @@ pub(super) async fn login(
 
 /// Takes one login attempt for `client`: counted in the database, so that attempts spread over
 /// replicas are counted together; by this server alone while the database does not answer.
-async fn attempt(
+pub(super) async fn attempt(
     state: &AppState,
     access: &crate::auth::Access,
     client: std::net::IpAddr,

@@ -11,9 +11,8 @@ use crate::data::DataError;
 
 /// How a route writes its errors, declared with it in the route table.
 ///
-/// A Subsonic `/rest/` scope adds a variant here: its answer is 200, whatever the error, with the
-/// error's code in its envelope. [`Error::render`] matches on the format with no `_` arm, so that
-/// variant cannot compile until its answer is written.
+/// [`Error::render`] matches on the format with no `_` arm: a new format cannot compile until its
+/// answer is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Format {
     /// Plain text: the message and a newline.
@@ -23,6 +22,9 @@ pub(super) enum Format {
     Page,
     /// JSON for the page's scripts: `{"error": "<message>"}`, with the same status.
     Json,
+    /// A failed Subsonic envelope in XML (code 0 and the message), with the same status: for the
+    /// few errors raised before the API's own handling, which answers its own faults with 200.
+    Subsonic,
 }
 
 /// Why a request was not answered with what it asked for.
@@ -157,6 +159,10 @@ impl Error {
             Format::Json => res
                 .content_type("application/json")
                 .body(serde_json::json!({ "error": message }).to_string()),
+            Format::Subsonic => {
+                let (kind, body) = super::subsonic::failure(message);
+                res.content_type(kind).body(body)
+            }
         }
     }
 }

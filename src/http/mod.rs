@@ -18,6 +18,7 @@ mod listener;
 mod metrics;
 mod pages;
 mod server;
+mod subsonic;
 mod table;
 mod tls;
 mod track;
@@ -77,6 +78,16 @@ static TABLE: &[Entry] = &[
         serve: Serve::Prefix {
             methods: &[Methods::GetHead],
             service: |scope| scope.default_service(fn_service(audio::serve)),
+        },
+    },
+    Entry {
+        path: subsonic::PREFIX,
+        access: Access::Own,
+        errors: Format::Subsonic,
+        metric: Metric::new("/rest"),
+        serve: Serve::Prefix {
+            methods: &[Methods::GetHead, Methods::Post],
+            service: |scope| scope.default_service(fn_service(subsonic::serve)),
         },
     },
     Entry {

@@ -27,10 +27,6 @@ pub(super) enum Access {
     Bearer,
     /// Credentials the route checks itself, in its own scheme (a Subsonic `/rest/` scope's): the
     /// guard lets every request through.
-    #[expect(
-        dead_code,
-        reason = "for a scope with its own credentials, such as a Subsonic API's"
-    )]
     Own,
 }
 
@@ -202,7 +198,8 @@ impl Entry {
     /// [`actix_web::ResponseError::error_response`], in plain text).
     fn in_format(&self, route: Route) -> Route {
         match self.errors {
-            Format::Text | Format::Page => route,
+            // A Subsonic scope is a prefix that writes its own answers.
+            Format::Text | Format::Page | Format::Subsonic => route,
             Format::Json => route.wrap(middleware::from_fn(as_json)),
         }
     }

@@ -1,0 +1,275 @@
+//! The Subsonic / OpenSubsonic API under `/rest/` on a real socket: the envelope in XML (checked by
+//! `xmllint` against the Subsonic 1.16.1 schema, after removing OpenSubsonic's additions, which it
+//! does not know), JSON and JSONP; GET and posted forms, with and without `.view`; the credentials
+//! (`u`+`p` plain and `enc:`, errors 10, 40, 41, 42, 43, the throttle); and hostile requests, which
+//! each get an error code, never a 5xx.
+//!
+//! The schema check needs `xmllint` (`apt-get install libxml2-utils`); without it, that part says so
+//! and is skipped, except under `CI=true`.
+
+use std::path::Path;
+use std::process::Command;
+
+use audio_streamer::auth::Users;
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use testkit::{Fixture, TestServer};
+
+const PASSWORD: &str = "correct horse battery";
+const SCHEMA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/schema/subsonic-rest-api-1.16.1.xsd"
+);
+
+/// A server on `fixture`, with a users file holding `alice` when `users`.
+async fn server(fixture: &Fixture, users: bool) -> TestServer {
+    let mut config = fixture.config();
+    if users {
+        let path = fixture.root().join("users");
+        let mut list = Users::default();
+        list.add("alice", PASSWORD).unwrap();
+        list.write(&path).unwrap();
+        config.access = Some(audio_streamer::config::Access {
+            users: path,
+            session_key_file: None,
+        });
+    }
+    TestServer::start(&config).await
+}
+
+/// `GET /rest/<call>`: the status, the content type and the body.
+async fn get(server: &TestServer, call: &str) -> (StatusCode, String, String) {
+    let res = Client::new()
+        .get(server.url(&format!("/rest/{call}")))
+        .send()
+        .await
+        .unwrap();
+    let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+    (res.status(), kind, res.text().await.unwrap())
+}
+
+/// The JSON answer of `call` (which must not set `f`).
+async fn json(server: &TestServer, call: &str) -> Value {
+    let sep = if call.contains('?') { '&' } else { '?' };
+    let (status, kind, body) = get(server, &format!("{call}{sep}f=json")).await;
+    assert_eq!(status, StatusCode::OK, "{call}: {body}");
+    assert_eq!(kind, "application/json", "{call}");
+    let value: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{call}: {body}"));
+    let answer = value["subsonic-response"].clone();
+    assert_eq!(answer["version"], "1.16.1", "{call}");
+    assert_eq!(answer["type"], "audio-streamer");
+    assert_eq!(answer["openSubsonic"], true);
+    assert!(answer["serverVersion"].is_string());
+    answer
+}
+
+/// The error code of a failed JSON answer.
+async fn code(server: &TestServer, call: &str) -> i64 {
+    let answer = json(server, call).await;
+    assert_eq!(answer["status"], "failed", "{call}: {answer}");
+    assert!(answer["error"]["message"].is_string(), "{call}");
+    answer["error"]["code"].as_i64().unwrap()
+}
+
+/// Whether `xmllint` is installed (see the module's note).
+fn xmllint() -> bool {
+    testkit::installed(
+        "the Subsonic schema check",
+        &["/usr/bin/xmllint"],
+        "libxml2-utils",
+    )
+}
+
+/// Checks `xml` against the 1.16.1 schema, without the envelope's OpenSubsonic attributes.
+fn validate(xml: &str, dir: &Path) {
+    let root_end = xml.find("<subsonic-response").unwrap();
+    let mut head_end = root_end + xml[root_end..].find('>').unwrap();
+    if xml[..head_end].ends_with('/') {
+        head_end -= 1;
+    }
+    let head: String = xml[root_end..head_end]
+        .split(' ')
+        .filter(|part| {
+            !["type=", "serverVersion=", "openSubsonic="]
+                .iter()
+                .any(|name| part.starts_with(name))
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let stripped = format!("{}{head}{}", &xml[..root_end], &xml[head_end..]);
+    let file = dir.join("answer.xml");
+    std::fs::write(&file, &stripped).unwrap();
+    let out = Command::new("xmllint")
+        .args(["--noout", "--schema", SCHEMA])
+        .arg(&file)
+        .output()
+        .expect("xmllint runs");
+    assert!(
+        out.status.success(),
+        "{stripped}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn system_calls_answer_in_xml_the_schema_accepts_json_and_jsonp() {
+    let fixture = Fixture::new();
+    let server = server(&fixture, false).await;
+    for call in [
+        "ping",
+        "ping.view",
+        "getLicense",
+        "getMusicFolders.view",
+        "getMusicFolders",
+    ] {
+        let (status, kind, xml) = get(&server, call).await;
+        assert_eq!(status, StatusCode::OK, "{call}");
+        assert_eq!(kind, "text/xml; charset=utf-8");
+        assert!(xml.contains("status=\"ok\""), "{call}: {xml}");
+        if xmllint() {
+            validate(&xml, fixture.root());
+        }
+    }
+    assert_eq!(json(&server, "ping").await["status"], "ok");
+    let license = json(&server, "getLicense.view").await;
+    assert_eq!(license["license"]["valid"], true);
+    let folders = json(&server, "getMusicFolders").await;
+    assert_eq!(
+        folders["musicFolders"]["musicFolder"],
+        serde_json::json!([{ "id": 1, "name": "audio" }])
+    );
+    let (_, kind, body) = get(&server, "ping?f=jsonp&callback=window.got").await;
+    assert_eq!(kind, "application/javascript");
+    let called = body
+        .strip_prefix("window.got(")
+        .and_then(|rest| rest.strip_suffix(");"))
+        .unwrap_or_else(|| panic!("{body}"));
+    let value: Value = serde_json::from_str(called).unwrap();
+    assert_eq!(value["subsonic-response"]["status"], "ok");
+
+    // The same calls by a posted form (the formPost extension), parameters in the body.
+    let res = Client::new()
+        .post(server.url("/rest/getMusicFolders.view"))
+        .form(&[("f", "json"), ("c", "test")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let value: Value = res.json().await.unwrap();
+    assert_eq!(
+        value["subsonic-response"]["musicFolders"]["musicFolder"][0]["id"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_extensions_are_listed_without_credentials() {
+    let fixture = Fixture::new();
+    let server = server(&fixture, true).await;
+    let answer = json(&server, "getOpenSubsonicExtensions").await;
+    assert_eq!(answer["status"], "ok", "{answer}");
+    assert_eq!(
+        answer["openSubsonicExtensions"],
+        serde_json::json!([{ "name": "formPost", "versions": [1] }])
+    );
+    let (_, _, xml) = get(&server, "getOpenSubsonicExtensions.view").await;
+    assert!(
+        xml.contains("<openSubsonicExtensions name=\"formPost\"><versions>1</versions></openSubsonicExtensions>"),
+        "{xml}"
+    );
+    // Anything else needs them.
+    assert_eq!(code(&server, "ping").await, 10);
+}
+
+#[tokio::test]
+async fn a_password_is_checked_once_then_known_and_other_mechanisms_get_their_codes() {
+    let fixture = Fixture::new();
+    let server = server(&fixture, true).await;
+    let enc: String = PASSWORD.bytes().map(|b| format!("{b:02x}")).collect();
+    let plain = format!("ping?u=alice&p={}", PASSWORD.replace(' ', "%20"));
+    assert_eq!(json(&server, &plain).await["status"], "ok");
+    assert_eq!(
+        json(&server, &format!("ping?u=alice&p=enc:{enc}")).await["status"],
+        "ok"
+    );
+    assert_eq!(code(&server, "ping?u=alice&p=wrong").await, 40);
+    assert_eq!(code(&server, "ping?u=nobody&p=wrong").await, 40);
+    assert_eq!(code(&server, "ping?u=alice&p=enc:zz").await, 40);
+    assert_eq!(code(&server, "ping?u=alice").await, 10);
+    assert_eq!(code(&server, "ping?p=wrong").await, 10);
+    assert_eq!(code(&server, "ping?u=alice&t=abc&s=def").await, 41);
+    assert_eq!(code(&server, "ping?apiKey=abc").await, 42);
+    assert_eq!(code(&server, "ping?u=alice&p=x&t=abc&s=def").await, 43);
+    assert_eq!(code(&server, "ping?apiKey=abc&u=alice&p=x").await, 43);
+
+    // Past the sign-in page's burst of failures, the address waits; a password verified before
+    // is still known (an app that is signed in keeps working).
+    let mut throttled = None;
+    for _ in 0..8 {
+        let answer = json(&server, "ping?u=alice&p=wrong-again").await;
+        let message = answer["error"]["message"].as_str().unwrap().to_owned();
+        if message.contains("try again") {
+            throttled = Some(answer["error"]["code"].as_i64().unwrap());
+            break;
+        }
+    }
+    assert_eq!(throttled, Some(0), "failed sign-ins are throttled");
+    assert_eq!(json(&server, &plain).await["status"], "ok");
+}
+
+#[tokio::test]
+async fn unknown_unsupported_and_hostile_calls_get_an_error_code_never_a_5xx() {
+    let fixture = Fixture::new();
+    let server = server(&fixture, false).await;
+    assert_eq!(code(&server, "noSuchMethod").await, 0);
+    let answer = json(&server, "getPodcasts.view").await;
+    assert_eq!(answer["error"]["code"], 0);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not supported"),
+        "{answer}"
+    );
+    for call in [
+        "",
+        "ping/extra",
+        "%FF%FE?x=%FF",
+        "ping?f=json&f=xml&u=%FF&p=%00",
+        "ping?callback=%3C/script%3E&f=jsonp",
+        "getMusicFolders?musicFolderId=-1&count=99999999999999999999",
+        &format!("ping?{}", "a=1&".repeat(2000)),
+        "ping?u=alice'%20OR%201=1--",
+    ] {
+        let (status, kind, body) = get(&server, call).await;
+        assert_eq!(status, StatusCode::OK, "{call}: {body}");
+        assert!(
+            kind.starts_with("text/xml") || kind == "application/json",
+            "{call}: {kind}"
+        );
+        assert!(body.contains("subsonic-response"), "{call}: {body}");
+    }
+    // A hostile callback is never written into a script.
+    let (_, kind, body) = get(&server, "ping?f=jsonp&callback=alert(1)//").await;
+    assert_eq!(kind, "application/json");
+    assert!(!body.contains("alert"));
+    // Another method: 405 with the envelope.
+    let res = Client::new()
+        .put(server.url("/rest/ping"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(res.text().await.unwrap().contains("status=\"failed\""));
+    // A form too large to read.
+    let res = Client::new()
+        .post(server.url("/rest/ping?f=json"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 300 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let value: Value = res.json().await.unwrap();
+    assert_eq!(value["subsonic-response"]["status"], "failed");
+}
