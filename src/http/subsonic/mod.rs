@@ -3,11 +3,13 @@
 //! (`envelope`), with the app's credentials checked on every call (`credentials`).
 //!
 //! Every answer under `/rest/` is an envelope: a failed call is HTTP 200 with `status="failed"`
-//! and the specification's error code, never a page or a bare status. So far the system calls are
-//! answered; the catalog's, the media's and the listener's calls follow.
+//! and the specification's error code, never a page or a bare status (`stream` and `download` answer
+//! with the track itself, as `/audio/` does). So far the system calls and the media's are
+//! answered; the catalog's and the listener's follow.
 
 mod credentials;
 mod envelope;
+mod media;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
@@ -110,6 +112,9 @@ pub(super) enum Fault {
     /// No password check can run now.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
+    /// No track (or other item) by the id given.
+    #[error("the requested data was not found")]
+    NotFound,
 }
 
 impl Fault {
@@ -126,6 +131,7 @@ impl Fault {
             Self::TokenNotSupported => 41,
             Self::MechanismNotSupported => 42,
             Self::Conflicting => 43,
+            Self::NotFound => 70,
         }
     }
 
@@ -140,28 +146,22 @@ impl Fault {
 /// Answers one call.
 pub(super) async fn serve(req: ServiceRequest) -> Result<ServiceResponse, actix_web::Error> {
     let (http, mut payload) = req.into_parts();
-    let res = answer(&http, &mut payload).await;
-    Ok(ServiceResponse::new(http, res))
-}
-
-async fn answer(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> HttpResponse {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let Some(state) = http.app_data::<web::Data<AppState>>().cloned() else {
         unreachable!("the route table always registers AppState");
     };
     let mut params = Params::default();
-    params.add(req.query_string().as_bytes());
-    let wire = |params: &Params| Wire::of(params.get("f"), params.get("callback"));
-    let posted = match *req.method() {
+    params.add(http.query_string().as_bytes());
+    let posted = match *http.method() {
         Method::GET | Method::HEAD => Ok(()),
-        Method::POST => read_form(req, payload, &mut params).await,
+        Method::POST => read_form(&http, &mut payload, &mut params).await,
         _ => {
-            let fault = Fault::UnknownMethod(req.method().to_string());
-            return write(StatusCode::METHOD_NOT_ALLOWED, Err(fault), &wire(&params));
+            let fault = Fault::UnknownMethod(http.method().to_string());
+            let res = write(StatusCode::METHOD_NOT_ALLOWED, Err(fault), &wire(&params));
+            return Ok(ServiceResponse::new(http, res));
         }
     };
-    let wire = wire(&params);
-    let method = req
-        .path()
+    let path = http.path().to_owned();
+    let method = path
         .strip_prefix(PREFIX)
         .and_then(|rest| rest.strip_prefix('/'))
         .unwrap_or_default();
@@ -170,12 +170,31 @@ async fn answer(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Htt
         Err(fault) => Err(fault),
         // The one call that needs no credentials (the specification says so).
         Ok(()) if method == "getOpenSubsonicExtensions" => Ok(extensions(envelope::root(true))),
-        Ok(()) => match credentials::check(req, &state, &params).await {
+        Ok(()) => match credentials::check(&http, &state, &params).await {
+            Ok(user) if matches!(method, "stream" | "download") => {
+                // Answered like a track (ranges, preconditions), not in an envelope.
+                let mut req = ServiceRequest::from_parts(http, payload);
+                let res =
+                    match media::answer(&mut req, &state, &params, &user, method == "download")
+                        .await
+                    {
+                        Ok(Ok(res)) => res,
+                        Ok(Err(err)) => err.answer(super::error::Format::Subsonic),
+                        Err(fault) => write(StatusCode::OK, Err(fault), &wire(&params)),
+                    };
+                return Ok(req.into_response(res));
+            }
             Ok(user) => call(method, &state, &user, envelope::root(true)),
             Err(fault) => Err(fault),
         },
     };
-    write(StatusCode::OK, result, &wire)
+    let res = write(StatusCode::OK, result, &wire(&params));
+    Ok(ServiceResponse::new(http, res))
+}
+
+/// How the client asked for its answer.
+fn wire(params: &Params) -> Wire {
+    Wire::of(params.get("f"), params.get("callback"))
 }
 
 /// Adds a posted form's parameters (`application/x-www-form-urlencoded`, up to 256 KiB).
