@@ -13,7 +13,6 @@ use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 
 use super::error::Error;
-use super::track::{decide, render};
 use crate::library::Library;
 use crate::state::AppState;
 
@@ -56,13 +55,8 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
         }
     };
     let cap = super::listener::cap_of(req.request(), &state);
-    if let Some(target) = super::transcoded::asked(req, track, cap)?
-        && let Some(res) = super::transcoded::respond(req, &state, track, target).await?
-    {
-        return Ok(res);
-    }
-    let decided = decide(req, &state, track).await?;
-    render(req, &state, decided).await
+    let target = super::transcoded::asked(req, track, cap)?;
+    super::transcoded::send(req, &state, track, target).await
 }
 
 /// The library rescanned after a miss (rate-limited, on the blocking pool), so that a file added

@@ -79,8 +79,25 @@ fn already(track: &Track, target: Target) -> bool {
     same && stream.bit_rate().is_some_and(|kbps| kbps <= target.kbps)
 }
 
+/// The answer to `req` for `track`: made into `target` when one is asked and the original is not
+/// already it, else the original (as `track` decides and renders it).
+pub(super) async fn send(
+    req: &mut ServiceRequest,
+    state: &AppState,
+    track: &Track,
+    target: Option<Target>,
+) -> Result<HttpResponse, Error> {
+    if let Some(target) = target
+        && let Some(res) = respond(req, state, track, target).await?
+    {
+        return Ok(res);
+    }
+    let decided = super::track::decide(req, state, track).await?;
+    super::track::render(req, state, decided).await
+}
+
 /// The answer to `req` for `track` made into `target`; `None` when the original is to be sent.
-pub(super) async fn respond(
+async fn respond(
     req: &mut ServiceRequest,
     state: &AppState,
     track: &Track,

@@ -50,20 +50,5 @@ pub(super) async fn answer(
             .filter(|&kbps| over(kbps))
             .map(|kbps| Target::new(Format::Opus, kbps)),
     };
-    Ok(send(req, state, track, target).await)
-}
-
-async fn send(
-    req: &mut ServiceRequest,
-    state: &AppState,
-    track: &crate::library::Track,
-    target: Option<Target>,
-) -> Result<HttpResponse, Error> {
-    if let Some(target) = target
-        && let Some(res) = crate::http::transcoded::respond(req, state, track, target).await?
-    {
-        return Ok(res);
-    }
-    let decided = crate::http::track::decide(req, state, track).await?;
-    crate::http::track::render(req, state, decided).await
+    Ok(crate::http::transcoded::send(req, state, track, target).await)
 }
