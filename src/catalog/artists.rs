@@ -24,15 +24,33 @@ struct Draft<'t> {
     track_cover: Option<usize>,
 }
 
+/// Each track's artists, in its credits' order, as indexes into the sorted artists: track `i`'s
+/// are `artists[starts[i]..starts[i + 1]]` (one list for all, not one allocation per track).
+#[derive(Debug, Default)]
+pub(super) struct TrackArtists {
+    starts: Vec<u32>,
+    artists: Vec<u32>,
+}
+
+impl TrackArtists {
+    /// The artists of track `i` (none for a track it does not know).
+    pub(super) fn of(&self, i: usize) -> &[u32] {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&from), Some(&to)) => &self.artists[from as usize..to as usize],
+            _ => &[],
+        }
+    }
+}
+
 /// The artists of `tracks` and `albums` (`credits` and `album_of` as [`super::albums::Albums`]
-/// gives them), sorted by sort name.
+/// gives them), sorted by sort name; and each track's artists.
 pub(super) fn build<'t>(
     tracks: &'t [Track],
     albums: &[Album],
     credits: &[Vec<Credit<'t>>],
     album_of: &[Option<u32>],
     keys: &mut Keys<'t>,
-) -> Vec<Artist> {
+) -> (Vec<Artist>, TrackArtists) {
     let mut drafts: Vec<Draft<'t>> = Vec::new();
     let mut by_key: HashMap<ArtistKey, usize> = HashMap::new();
     let mut draft = |credit: &Credit<'t>| {
@@ -81,7 +99,7 @@ pub(super) fn build<'t>(
             draft.track_cover = Some(i);
         }
     }
-    for (artist, album, _) in played {
+    for &(artist, album, _) in &played {
         if let Some(at) = album.map(|at| at as usize)
             && !album_artists[at].contains(&artist)
         {
@@ -97,7 +115,7 @@ pub(super) fn build<'t>(
         list.dedup();
         list.shrink_to_fit();
     };
-    let mut artists: Vec<Artist> = drafts
+    let artists: Vec<Artist> = drafts
         .into_iter()
         .map(|mut draft| {
             by_year(&mut draft.albums);
@@ -122,8 +140,34 @@ pub(super) fn build<'t>(
             }
         })
         .collect();
-    artists.sort_by_cached_key(|artist| (sort_name(&artist.name), artist.id.clone()));
-    artists
+    let mut order: Vec<usize> = (0..artists.len()).collect();
+    order.sort_by_cached_key(|&at| (sort_name(&artists[at].name), artists[at].id.clone()));
+    let mut sorted_at = vec![0u32; artists.len()];
+    for (to, &from) in order.iter().enumerate() {
+        sorted_at[from] = to as u32;
+    }
+    // `played` is in track order, each track's credits in theirs.
+    let mut by_track = TrackArtists {
+        starts: Vec::with_capacity(tracks.len() + 1),
+        artists: Vec::with_capacity(played.len()),
+    };
+    let mut credited = played.iter().peekable();
+    for i in 0..tracks.len() {
+        by_track.starts.push(by_track.artists.len() as u32);
+        while let Some(&(artist, _, _)) = credited.next_if(|&&(_, _, track)| track == i) {
+            let artist = sorted_at[artist];
+            if !by_track.artists[by_track.starts[i] as usize..].contains(&artist) {
+                by_track.artists.push(artist);
+            }
+        }
+    }
+    by_track.starts.push(by_track.artists.len() as u32);
+    let mut slots: Vec<Option<Artist>> = artists.into_iter().map(Some).collect();
+    let artists = order
+        .into_iter()
+        .filter_map(|at| slots[at].take())
+        .collect();
+    (artists, by_track)
 }
 
 #[cfg(test)]
@@ -176,6 +220,16 @@ mod tests {
             "her own, a duet, a compilation track, a loose one"
         );
         assert_eq!(alice.cover, Some(0), "her album's cover");
+        let credited = |i: usize| {
+            let names = catalog.track_artists(i).map(|a| a.name.as_str());
+            names.collect::<Vec<_>>()
+        };
+        assert_eq!(credited(1), ["Bob", "Alice"], "in the tags' order");
+        assert_eq!(credited(3), ["Carol"]);
+        assert_eq!(credited(5), ["Alice"]);
+        assert!(credited(6).is_empty(), "no such track");
+        assert_eq!(catalog.album_of(1).map(|a| a.name.as_str()), Some("Duets"));
+        assert_eq!(catalog.album_of(5), None, "a loose track");
         assert_eq!((albums(&bob.albums), bob.tracks), (vec!["Duets"], 2));
         assert!(bob.appears_on.is_empty());
         assert!(carol.albums.is_empty(), "only ever a track artist");

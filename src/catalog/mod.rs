@@ -31,6 +31,10 @@ pub struct Catalog {
     album_ids: IdIndex,
     artist_ids: IdIndex,
     genre_ids: IdIndex,
+    /// Each track's album, as an index into `albums`.
+    album_of: Vec<Option<u32>>,
+    /// Each track's artists.
+    track_artists: artists::TrackArtists,
 }
 
 /// An album: tracks that share a MusicBrainz release, or an album artist and an album name.
@@ -112,7 +116,8 @@ impl Catalog {
             album_of,
         } = albums::build(tracks, &mut keys);
         let genres = genres::build(tracks, &mut albums, &album_of, &mut keys);
-        let artists = artists::build(tracks, &albums, &credits, &album_of, &mut keys);
+        let (artists, track_artists) =
+            artists::build(tracks, &albums, &credits, &album_of, &mut keys);
         Self {
             album_ids: IdIndex::new("al", albums.iter().map(|a| a.id.as_str())),
             artist_ids: IdIndex::new("ar", artists.iter().map(|a| a.id.as_str())),
@@ -120,7 +125,23 @@ impl Catalog {
             albums,
             artists,
             genres,
+            album_of,
+            track_artists,
         }
+    }
+
+    /// The album of the track at `track` (an index into the tracks it was built from), if it has one.
+    pub fn album_of(&self, track: usize) -> Option<&Album> {
+        let at = (*self.album_of.get(track)?)?;
+        self.albums.get(at as usize)
+    }
+
+    /// The artists the track at `track` credits, in its tags' order.
+    pub fn track_artists(&self, track: usize) -> impl Iterator<Item = &Artist> {
+        self.track_artists
+            .of(track)
+            .iter()
+            .map(|&at| &self.artists[at as usize])
     }
 
     /// Every album, by album artist (sort name: without case or a leading "The "), then year
@@ -131,8 +152,12 @@ impl Catalog {
 
     /// The album with id `id`.
     pub fn album(&self, id: &str) -> Option<&Album> {
-        let at = self.album_ids.find("al", id, |i| self.albums[i].id == id)?;
-        Some(&self.albums[at])
+        Some(&self.albums[self.album_index(id)?])
+    }
+
+    /// Where in [`Catalog::albums`] the album with id `id` is.
+    pub fn album_index(&self, id: &str) -> Option<usize> {
+        self.album_ids.find("al", id, |i| self.albums[i].id == id)
     }
 
     /// Every artist, by name without case or a leading "The ".
@@ -142,10 +167,12 @@ impl Catalog {
 
     /// The artist with id `id`.
     pub fn artist(&self, id: &str) -> Option<&Artist> {
-        let at = self
-            .artist_ids
-            .find("ar", id, |i| self.artists[i].id == id)?;
-        Some(&self.artists[at])
+        Some(&self.artists[self.artist_index(id)?])
+    }
+
+    /// Where in [`Catalog::artists`] the artist with id `id` is.
+    pub fn artist_index(&self, id: &str) -> Option<usize> {
+        self.artist_ids.find("ar", id, |i| self.artists[i].id == id)
     }
 
     /// Every genre, by name without case.

@@ -224,6 +224,29 @@ impl Data {
         .await
     }
 
+    /// Everything `user` said about items of `kind`: what lists by plays or ratings
+    /// (`getAlbumList2`'s `frequent`, `recent` and `highest`) are made from.
+    pub async fn annotated(
+        &self,
+        user: &str,
+        kind: Kind,
+    ) -> Result<Vec<(String, Annotation)>, DataError> {
+        check::name("a user name", user)?;
+        let (db, user) = (self.db(), user.to_owned());
+        self.spawn(async move {
+            let rows = sqlx::query(
+                "SELECT item_id, starred_ms, rating, play_count, played_ms FROM annotations \
+                 WHERE user_name = $1 AND item_kind = $2",
+            )
+            .bind(&user)
+            .bind(kind.as_str())
+            .fetch_all(&db.pool)
+            .await?;
+            rows.iter().map(annotation).collect()
+        })
+        .await
+    }
+
     /// What `user` said about each of `ids` (of `kind`), for the ids with anything said: the
     /// decorations of a list of tracks or albums, in a few statements however long the list.
     pub async fn annotations(
@@ -256,20 +279,24 @@ impl Data {
                     .fetch_all(&db.pool)
                     .await?
                 {
-                    let rating: Option<i64> = row.try_get(2)?;
-                    found.insert(
-                        row.try_get(0)?,
-                        Annotation {
-                            starred: row.try_get::<Option<i64>, _>(1)?.map(time),
-                            rating: rating.and_then(|r| u8::try_from(r).ok()),
-                            play_count: unsigned(row.try_get(3)?),
-                            last_played: row.try_get::<Option<i64>, _>(4)?.map(time),
-                        },
-                    );
+                    let (id, note) = annotation(&row)?;
+                    found.insert(id, note);
                 }
             }
             Ok(found)
         })
         .await
     }
+}
+
+/// A row of `item_id, starred_ms, rating, play_count, played_ms`.
+fn annotation(row: &sqlx::any::AnyRow) -> Result<(String, Annotation), DataError> {
+    let rating: Option<i64> = row.try_get(2)?;
+    let note = Annotation {
+        starred: row.try_get::<Option<i64>, _>(1)?.map(time),
+        rating: rating.and_then(|r| u8::try_from(r).ok()),
+        play_count: unsigned(row.try_get(3)?),
+        last_played: row.try_get::<Option<i64>, _>(4)?.map(time),
+    };
+    Ok((row.try_get(0)?, note))
 }

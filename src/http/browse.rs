@@ -18,7 +18,7 @@ use crate::library::{Library, Track};
 use crate::state::AppState;
 
 /// The current snapshot, its catalog built.
-async fn catalogued(state: &AppState) -> Result<Arc<Library>, Error> {
+pub(super) async fn catalogued(state: &AppState) -> Result<Arc<Library>, Error> {
     let library = state.library.snapshot();
     web::block(move || {
         library.catalog();

@@ -126,6 +126,12 @@ pub(crate) fn path_key(track: &Track) -> String {
     )
 }
 
+/// The id of a folder (`fo-`), from its path under the root as tracks give it (`""` for the root
+/// itself), as it is: two folders are two paths.
+pub(crate) fn folder(path: &str) -> String {
+    hashed("fo", &key("folder", [path]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

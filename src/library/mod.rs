@@ -166,13 +166,18 @@ impl Library {
 
     /// The track whose [`Track::id`] is `id`, if any.
     pub fn by_id(&self, id: &str) -> Option<&Track> {
+        self.index_of(id).map(|i| &self.tracks[i])
+    }
+
+    /// Where in [`Library::tracks`] the track whose id is `id` is, if it is.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
         let bits = ids::bits("tr", id)?;
         let start = self.ids.partition_point(|&(b, _)| b < bits);
         self.ids[start..]
             .iter()
             .take_while(|&&(b, _)| b == bits)
-            .map(|&(_, i)| &self.tracks[i as usize])
-            .find(|track| track.id == id)
+            .map(|&(_, i)| i as usize)
+            .find(|&i| self.tracks[i].id == id)
     }
 
     /// The albums, artists and genres of this snapshot's tracks: built on the first call (so no

@@ -19,6 +19,8 @@ pub(super) enum Scalar {
     Int(i64),
     /// `true` or `false`.
     Bool(bool),
+    /// A number with a fraction (ReplayGain levels, times in seconds).
+    Float(f64),
 }
 
 impl From<&str> for Scalar {
@@ -39,6 +41,36 @@ impl From<i64> for Scalar {
     }
 }
 
+impl From<u64> for Scalar {
+    fn from(n: u64) -> Self {
+        Self::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<u32> for Scalar {
+    fn from(n: u32) -> Self {
+        Self::Int(i64::from(n))
+    }
+}
+
+impl From<usize> for Scalar {
+    fn from(n: usize) -> Self {
+        Self::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<f64> for Scalar {
+    fn from(n: f64) -> Self {
+        Self::Float(n)
+    }
+}
+
+impl From<&String> for Scalar {
+    fn from(text: &String) -> Self {
+        Self::Text(text.clone())
+    }
+}
+
 impl From<bool> for Scalar {
     fn from(b: bool) -> Self {
         Self::Bool(b)
@@ -51,6 +83,7 @@ impl Scalar {
             Self::Text(text) => Value::String(text.clone()),
             Self::Int(n) => Value::from(*n),
             Self::Bool(b) => Value::Bool(*b),
+            Self::Float(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
         }
     }
 
@@ -61,6 +94,9 @@ impl Scalar {
                 let _ = write!(out, "{n}");
             }
             Self::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Self::Float(n) => {
+                let _ = write!(out, "{n}");
+            }
         }
     }
 }
@@ -74,6 +110,8 @@ enum Child {
     List(&'static str, Vec<Element>),
     /// Values of one name (an array of scalars in JSON; repeated text elements in XML).
     Values(&'static str, Vec<Scalar>),
+    /// Text content (`value` in JSON).
+    Text(String),
 }
 
 /// One element of an answer.
@@ -118,6 +156,20 @@ impl Element {
         self
     }
 
+    /// With text content (a genre's name, lyrics): `value` in JSON.
+    pub(super) fn text(mut self, text: impl Into<String>) -> Self {
+        self.children.push(Child::Text(text.into()));
+        self
+    }
+
+    /// With the attribute if there is a value.
+    pub(super) fn maybe(self, name: &'static str, value: Option<impl Into<Scalar>>) -> Self {
+        match value {
+            Some(value) => self.attr(name, value),
+            None => self,
+        }
+    }
+
     fn json(&self) -> Value {
         let mut map = Map::new();
         for (name, value) in &self.attributes {
@@ -130,6 +182,7 @@ impl Element {
                     (*name, elements.iter().map(Element::json).collect())
                 }
                 Child::Values(name, values) => (*name, values.iter().map(Scalar::json).collect()),
+                Child::Text(text) => ("value", Value::String(text.clone())),
             };
             map.insert(name.to_owned(), value);
         }
@@ -167,6 +220,7 @@ impl Element {
                         let _ = write!(out, "</{name}>");
                     }
                 }
+                Child::Text(text) => escape(text, out),
             }
         }
         let _ = write!(out, "</{}>", self.name);

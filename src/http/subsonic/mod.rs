@@ -7,8 +7,11 @@
 //! with the track itself, as `/audio/` does). So far the system calls and the media's are
 //! answered; the catalog's and the listener's follow.
 
+mod browsing;
 mod credentials;
 mod envelope;
+mod items;
+mod lists;
 mod media;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -16,6 +19,8 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest as _, HttpRequest, HttpResponse, web};
 
 use self::envelope::{Element, Scalar, Wire};
+use crate::data::DataError;
+use crate::library::Library;
 use crate::state::AppState;
 
 /// The route prefix.
@@ -75,6 +80,45 @@ impl Params {
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
+
+    /// The first value of `name`, which the call needs.
+    pub(super) fn required(&self, name: &'static str) -> Result<&str, Fault> {
+        self.get(name).ok_or(Fault::Missing(name))
+    }
+
+    /// `name` as a number, `default` when it is missing.
+    pub(super) fn number<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+    ) -> Result<T, Fault> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(text) => text.trim().parse().map_err(|_| {
+                Fault::Invalid(format!(
+                    "{name} must be a whole number in range, not {text:?}"
+                ))
+            }),
+        }
+    }
+
+    /// A count or an offset: a whole number from 0, `default` when missing, at most `max` (a
+    /// larger one is taken as `max`, as a client asking for "everything" means).
+    pub(super) fn count(
+        &self,
+        name: &'static str,
+        default: usize,
+        max: usize,
+    ) -> Result<usize, Fault> {
+        Ok(self.number::<u64>(name, default as u64)?.min(max as u64) as usize)
+    }
+}
+
+/// One call being answered: for whom, with what.
+pub(super) struct Call<'a> {
+    state: &'a AppState,
+    user: &'a str,
+    params: &'a Params,
 }
 
 /// Why a call failed: each is one error code of the specification.
@@ -115,6 +159,12 @@ pub(super) enum Fault {
     /// No track (or other item) by the id given.
     #[error("the requested data was not found")]
     NotFound,
+    /// A parameter's value cannot be used (not a number, an unknown list type, …).
+    #[error("{0}")]
+    Invalid(String),
+    /// The listeners' data refused or could not answer.
+    #[error("{0}")]
+    Data(#[from] crate::data::DataError),
 }
 
 impl Fault {
@@ -125,7 +175,17 @@ impl Fault {
             | Self::NotSupported(_)
             | Self::Form(_)
             | Self::Throttled(_)
-            | Self::Busy => 0,
+            | Self::Busy
+            | Self::Invalid(_) => 0,
+            Self::Data(err) => match err {
+                DataError::NotFound(_) => 70,
+                DataError::Forbidden => 50,
+                DataError::Unavailable(_)
+                | DataError::Conflict { .. }
+                | DataError::Invalid(_)
+                | DataError::Start { .. }
+                | DataError::Failed(_) => 0,
+            },
             Self::Missing(_) => 10,
             Self::WrongCredentials => 40,
             Self::TokenNotSupported => 41,
@@ -184,7 +244,14 @@ pub(super) async fn serve(req: ServiceRequest) -> Result<ServiceResponse, actix_
                     };
                 return Ok(req.into_response(res));
             }
-            Ok(user) => call(method, &state, &user, envelope::root(true)),
+            Ok(user) => {
+                let call = Call {
+                    state: &state,
+                    user: &user,
+                    params: &params,
+                };
+                call.answer(method, envelope::root(true)).await
+            }
             Err(fault) => Err(fault),
         },
     };
@@ -217,27 +284,114 @@ async fn read_form(
     Ok(())
 }
 
-/// The answer to `method` for `user`: `root` (the envelope) with its elements added.
-fn call(method: &str, state: &AppState, _user: &str, root: Element) -> Result<Element, Fault> {
-    match method {
-        "ping" => Ok(root),
-        "getLicense" => Ok(root.child(Element::new("license").attr("valid", true))),
-        "getOpenSubsonicExtensions" => Ok(extensions(root)),
-        "getMusicFolders" => {
-            let location = state.library.location();
-            let name = location
-                .rsplit('/')
-                .find(|part| !part.is_empty())
-                .unwrap_or("Music");
-            let folder = Element::new("musicFolder")
-                .attr("id", 1i64)
-                .attr("name", name);
-            Ok(root.child(Element::new("musicFolders").list("musicFolder", vec![folder])))
+/// The name of the one music folder: the library's folder's (or bucket's) last part.
+fn folder_name(state: &AppState) -> &str {
+    let location = state.library.location();
+    location
+        .rsplit('/')
+        .find(|part| !part.is_empty())
+        .unwrap_or("Music")
+}
+
+impl Call<'_> {
+    /// The answer to `method`: `root` (the envelope) with its elements added.
+    async fn answer(&self, method: &str, root: Element) -> Result<Element, Fault> {
+        let element = match method {
+            "ping" => return Ok(root),
+            "getLicense" => Element::new("license").attr("valid", true),
+            "getOpenSubsonicExtensions" => return Ok(extensions(root)),
+            "getMusicFolders" => {
+                let folder = Element::new("musicFolder")
+                    .attr("id", 1i64)
+                    .attr("name", folder_name(self.state));
+                Element::new("musicFolders").list("musicFolder", vec![folder])
+            }
+            _ => {
+                let Some(browse) = Browse::of(method) else {
+                    return match NOT_SUPPORTED.iter().find(|&&name| name == method) {
+                        Some(&name) => Err(Fault::NotSupported(name)),
+                        None => Err(Fault::UnknownMethod(method.to_owned())),
+                    };
+                };
+                let library = super::browse::catalogued(self.state)
+                    .await
+                    .map_err(|_| Fault::Busy)?;
+                self.browse(browse, &library).await?
+            }
+        };
+        Ok(root.child(element))
+    }
+
+    /// The calls that read the library's catalog.
+    async fn browse(&self, call: Browse, library: &Library) -> Result<Element, Fault> {
+        match call {
+            Browse::Indexes => self.indexes(library).await,
+            Browse::Directory => self.directory(library).await,
+            Browse::Artists => self.artists(library).await,
+            Browse::Artist => self.artist(library).await,
+            Browse::Album => self.album(library).await,
+            Browse::Song => self.song(library).await,
+            Browse::Genres => Ok(self.genres(library)),
+            Browse::ArtistInfo(two) => self.artist_info(library, two).await,
+            Browse::AlbumInfo => self.album_info(library),
+            Browse::TopSongs => self.top_songs(library).await,
+            Browse::SimilarSongs(two) => self.similar_songs(library, two).await,
+            Browse::AlbumList(two) => self.album_list(library, two).await,
+            Browse::RandomSongs => self.random_songs(library).await,
+            Browse::SongsByGenre => self.songs_by_genre(library).await,
+            Browse::Search(three) => self.search(library, three).await,
+            Browse::Starred(two) => self.starred(library, two).await,
         }
-        _ => match NOT_SUPPORTED.iter().find(|&&name| name == method) {
-            Some(&name) => Err(Fault::NotSupported(name)),
-            None => Err(Fault::UnknownMethod(method.to_owned())),
-        },
+    }
+}
+
+/// A call that reads the catalog (`two`/`three`: the ID3 form of a call that has a folder form).
+#[derive(Debug, Clone, Copy)]
+enum Browse {
+    Indexes,
+    Directory,
+    Artists,
+    Artist,
+    Album,
+    Song,
+    Genres,
+    ArtistInfo(bool),
+    AlbumInfo,
+    TopSongs,
+    SimilarSongs(bool),
+    AlbumList(bool),
+    RandomSongs,
+    SongsByGenre,
+    Search(bool),
+    Starred(bool),
+}
+
+impl Browse {
+    fn of(method: &str) -> Option<Self> {
+        Some(match method {
+            "getIndexes" => Self::Indexes,
+            "getMusicDirectory" => Self::Directory,
+            "getArtists" => Self::Artists,
+            "getArtist" => Self::Artist,
+            "getAlbum" => Self::Album,
+            "getSong" => Self::Song,
+            "getGenres" => Self::Genres,
+            "getArtistInfo" => Self::ArtistInfo(false),
+            "getArtistInfo2" => Self::ArtistInfo(true),
+            "getAlbumInfo" | "getAlbumInfo2" => Self::AlbumInfo,
+            "getTopSongs" => Self::TopSongs,
+            "getSimilarSongs" => Self::SimilarSongs(false),
+            "getSimilarSongs2" => Self::SimilarSongs(true),
+            "getAlbumList" => Self::AlbumList(false),
+            "getAlbumList2" => Self::AlbumList(true),
+            "getRandomSongs" => Self::RandomSongs,
+            "getSongsByGenre" => Self::SongsByGenre,
+            "search2" => Self::Search(false),
+            "search3" => Self::Search(true),
+            "getStarred" => Self::Starred(false),
+            "getStarred2" => Self::Starred(true),
+            _ => return None,
+        })
     }
 }
 

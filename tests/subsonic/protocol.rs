@@ -1,115 +1,12 @@
-//! The Subsonic / OpenSubsonic API under `/rest/` on a real socket: the envelope in XML (checked by
-//! `xmllint` against the Subsonic 1.16.1 schema, after removing OpenSubsonic's additions, which it
-//! does not know), JSON and JSONP; GET and posted forms, with and without `.view`; the credentials
-//! (`u`+`p` plain and `enc:`, errors 10, 40, 41, 42, 43, the throttle); and hostile requests, which
-//! each get an error code, never a 5xx.
-//!
-//! The schema check needs `xmllint` (`apt-get install libxml2-utils`); without it, that part says so
-//! and is skipped, except under `CI=true`.
+//! The protocol: the envelope in XML (valid against the 1.16.1 schema), JSON and JSONP; GET and
+//! posted forms, with and without `.view`; the credentials; hostile requests, which each get an
+//! error code, never a 5xx; `stream` and `download`.
 
-use std::path::Path;
-use std::process::Command;
-
-use audio_streamer::auth::Users;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use testkit::{Fixture, TestServer};
 
-const PASSWORD: &str = "correct horse battery";
-const SCHEMA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/schema/subsonic-rest-api-1.16.1.xsd"
-);
-
-/// A server on `fixture`, with a users file holding `alice` when `users`.
-async fn server(fixture: &Fixture, users: bool) -> TestServer {
-    let mut config = fixture.config();
-    if users {
-        let path = fixture.root().join("users");
-        let mut list = Users::default();
-        list.add("alice", PASSWORD).unwrap();
-        list.write(&path).unwrap();
-        config.access = Some(audio_streamer::config::Access {
-            users: path,
-            session_key_file: None,
-        });
-    }
-    TestServer::start(&config).await
-}
-
-/// `GET /rest/<call>`: the status, the content type and the body.
-async fn get(server: &TestServer, call: &str) -> (StatusCode, String, String) {
-    let res = Client::new()
-        .get(server.url(&format!("/rest/{call}")))
-        .send()
-        .await
-        .unwrap();
-    let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
-    (res.status(), kind, res.text().await.unwrap())
-}
-
-/// The JSON answer of `call` (which must not set `f`).
-async fn json(server: &TestServer, call: &str) -> Value {
-    let sep = if call.contains('?') { '&' } else { '?' };
-    let (status, kind, body) = get(server, &format!("{call}{sep}f=json")).await;
-    assert_eq!(status, StatusCode::OK, "{call}: {body}");
-    assert_eq!(kind, "application/json", "{call}");
-    let value: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{call}: {body}"));
-    let answer = value["subsonic-response"].clone();
-    assert_eq!(answer["version"], "1.16.1", "{call}");
-    assert_eq!(answer["type"], "audio-streamer");
-    assert_eq!(answer["openSubsonic"], true);
-    assert!(answer["serverVersion"].is_string());
-    answer
-}
-
-/// The error code of a failed JSON answer.
-async fn code(server: &TestServer, call: &str) -> i64 {
-    let answer = json(server, call).await;
-    assert_eq!(answer["status"], "failed", "{call}: {answer}");
-    assert!(answer["error"]["message"].is_string(), "{call}");
-    answer["error"]["code"].as_i64().unwrap()
-}
-
-/// Whether `xmllint` is installed (see the module's note).
-fn xmllint() -> bool {
-    testkit::installed(
-        "the Subsonic schema check",
-        &["/usr/bin/xmllint"],
-        "libxml2-utils",
-    )
-}
-
-/// Checks `xml` against the 1.16.1 schema, without the envelope's OpenSubsonic attributes.
-fn validate(xml: &str, dir: &Path) {
-    let root_end = xml.find("<subsonic-response").unwrap();
-    let mut head_end = root_end + xml[root_end..].find('>').unwrap();
-    if xml[..head_end].ends_with('/') {
-        head_end -= 1;
-    }
-    let head: String = xml[root_end..head_end]
-        .split(' ')
-        .filter(|part| {
-            !["type=", "serverVersion=", "openSubsonic="]
-                .iter()
-                .any(|name| part.starts_with(name))
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
-    let stripped = format!("{}{head}{}", &xml[..root_end], &xml[head_end..]);
-    let file = dir.join("answer.xml");
-    std::fs::write(&file, &stripped).unwrap();
-    let out = Command::new("xmllint")
-        .args(["--noout", "--schema", SCHEMA])
-        .arg(&file)
-        .output()
-        .expect("xmllint runs");
-    assert!(
-        out.status.success(),
-        "{stripped}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use super::{PASSWORD, code, get, json, server, validate, xmllint};
 
 #[tokio::test]
 async fn system_calls_answer_in_xml_the_schema_accepts_json_and_jsonp() {
