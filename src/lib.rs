@@ -6,6 +6,7 @@
 //!   genres; [`auth`]: users, signed links, throttle;
 //! - [`transcode`]: tracks made into Opus or MP3 in the server, seekable like files;
 //! - [`data`]: the listeners' data (stars, plays, playlists, play queues) in SQLite or PostgreSQL;
+//!   [`playing`]: what each listener plays now (in memory);
 //! - [`stats`]: counters and memory samples; [`metrics`]: them for Prometheus; [`config`]: flags into settings;
 //! - `state`: what the handlers share and how it starts.
 
@@ -20,6 +21,7 @@ mod http;
 pub mod library;
 pub mod manage;
 pub mod metrics;
+pub mod playing;
 mod state;
 pub mod stats;
 mod stream;

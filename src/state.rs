@@ -13,6 +13,7 @@ use crate::library::{
     Cache, LibraryError, ObjectLibrary, SharedLibrary, Watcher, list_every, watch_folder,
 };
 use crate::metrics::Metrics;
+use crate::playing::NowPlaying;
 use crate::stats::{Counters, Sampler, Snapshot};
 use crate::stream::Watchdog;
 use crate::transcode::Transcoder;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub data: Data,
     /// Where transcodes run, and their cap.
     pub transcoder: Arc<Transcoder>,
+    /// What each listener is playing now, as their apps said.
+    pub now_playing: NowPlaying,
 }
 
 impl AppState {
@@ -152,6 +155,7 @@ impl AppState {
             watchdog,
             cache,
             data,
+            now_playing: NowPlaying::default(),
         });
         if state.access.is_some() {
             tokio::spawn(follow_sign_outs(Arc::downgrade(&state)));

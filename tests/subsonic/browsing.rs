@@ -21,7 +21,7 @@ type Tagged<'a> = (
 /// Three albums' tracks in folders, and one loose file:
 /// `jazz/blue/{a,b}.wav` (Quartet, "Blue", 1999, Jazz; `a` with a cover), `rock/red/x.wav` (Trio
 /// with Guest, "Red", 2005, Rock), `beatles/y.wav` (The Beatles, "Abbey", 1969, Rock), `loose.wav`.
-fn library() -> Fixture {
+pub(super) fn library() -> Fixture {
     let fixture = Fixture::new();
     let tracks: [Tagged; 4] = [
         (
@@ -88,7 +88,7 @@ fn library() -> Fixture {
 }
 
 /// The names (or titles) of `list`'s entries.
-fn names(list: &Value, field: &str) -> Vec<String> {
+pub(super) fn names(list: &Value, field: &str) -> Vec<String> {
     list.as_array()
         .unwrap_or_else(|| panic!("not a list: {list}"))
         .iter()
@@ -97,7 +97,7 @@ fn names(list: &Value, field: &str) -> Vec<String> {
 }
 
 /// `call`'s XML answer, checked against the schema, and its JSON answer.
-async fn both(fixture: &Fixture, server: &TestServer, call: &str) -> Value {
+pub(super) async fn both(fixture: &Fixture, server: &TestServer, call: &str) -> Value {
     let (_, _, xml) = get(server, call).await;
     assert!(xml.contains("status=\"ok\""), "{call}: {xml}");
     if xmllint() {

@@ -13,6 +13,7 @@ mod envelope;
 mod items;
 mod lists;
 mod media;
+mod user;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
@@ -78,6 +79,14 @@ impl Params {
         self.0
             .iter()
             .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every value of `name`, in order (`id=1&id=2`).
+    pub(super) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0
+            .iter()
+            .filter(move |(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
 
@@ -159,6 +168,9 @@ pub(super) enum Fault {
     /// No track (or other item) by the id given.
     #[error("the requested data was not found")]
     NotFound,
+    /// Something only another user may see or do.
+    #[error("the user is not authorized for the given operation")]
+    NotAuthorized,
     /// A parameter's value cannot be used (not a number, an unknown list type, …).
     #[error("{0}")]
     Invalid(String),
@@ -191,6 +203,7 @@ impl Fault {
             Self::TokenNotSupported => 41,
             Self::MechanismNotSupported => 42,
             Self::Conflicting => 43,
+            Self::NotAuthorized => 50,
             Self::NotFound => 70,
         }
     }
@@ -316,15 +329,18 @@ impl Call<'_> {
                 let library = super::browse::catalogued(self.state)
                     .await
                     .map_err(|_| Fault::Busy)?;
-                self.browse(browse, &library).await?
+                match self.browse(browse, &library).await? {
+                    Some(element) => element,
+                    None => return Ok(root),
+                }
             }
         };
         Ok(root.child(element))
     }
 
-    /// The calls that read the library's catalog.
-    async fn browse(&self, call: Browse, library: &Library) -> Result<Element, Fault> {
-        match call {
+    /// The calls answered over the library's current snapshot: its element, if it has one.
+    async fn browse(&self, call: Browse, library: &Library) -> Result<Option<Element>, Fault> {
+        let element = match call {
             Browse::Indexes => self.indexes(library).await,
             Browse::Directory => self.directory(library).await,
             Browse::Artists => self.artists(library).await,
@@ -341,11 +357,31 @@ impl Call<'_> {
             Browse::SongsByGenre => self.songs_by_genre(library).await,
             Browse::Search(three) => self.search(library, three).await,
             Browse::Starred(two) => self.starred(library, two).await,
-        }
+            Browse::NowPlaying => self.now_playing(library).await,
+            Browse::Playlists => self.playlists().await,
+            Browse::Playlist => self.playlist(library, self.params.required("id")?).await,
+            Browse::CreatePlaylist => self.create_playlist(library).await,
+            Browse::User => self.user(),
+            Browse::TokenInfo => Ok(Element::new("tokenInfo").attr("username", self.user)),
+            Browse::Scan(start) => Ok(self.scan(library, start)),
+            Browse::Bookmarks => self.bookmarks(library).await,
+            // The calls that answer with the envelope alone (or, for the queue, nothing when none
+            // was saved).
+            Browse::Star(on) => return self.star(library, on).await,
+            Browse::Rate => return self.rate(library).await,
+            Browse::Scrobble => return self.scrobble(library).await,
+            Browse::UpdatePlaylist => return self.update_playlist(library).await,
+            Browse::DeletePlaylist => return self.delete_playlist().await,
+            Browse::PlayQueue => return self.play_queue(library).await,
+            Browse::SavePlayQueue => return self.save_play_queue(library).await,
+            Browse::Bookmark(set) => return self.bookmark(library, set).await,
+        };
+        element.map(Some)
     }
 }
 
-/// A call that reads the catalog (`two`/`three`: the ID3 form of a call that has a folder form).
+/// A call answered over the library's current snapshot (`two`/`three`: the ID3 form of a call
+/// that has a folder form; `on`, `set`, `start`: the call that makes rather than undoes or reads).
 #[derive(Debug, Clone, Copy)]
 enum Browse {
     Indexes,
@@ -364,6 +400,22 @@ enum Browse {
     SongsByGenre,
     Search(bool),
     Starred(bool),
+    NowPlaying,
+    Playlists,
+    Playlist,
+    CreatePlaylist,
+    User,
+    TokenInfo,
+    Scan(bool),
+    Bookmarks,
+    Star(bool),
+    Rate,
+    Scrobble,
+    UpdatePlaylist,
+    DeletePlaylist,
+    PlayQueue,
+    SavePlayQueue,
+    Bookmark(bool),
 }
 
 impl Browse {
@@ -390,6 +442,25 @@ impl Browse {
             "search3" => Self::Search(true),
             "getStarred" => Self::Starred(false),
             "getStarred2" => Self::Starred(true),
+            "getNowPlaying" => Self::NowPlaying,
+            "getPlaylists" => Self::Playlists,
+            "getPlaylist" => Self::Playlist,
+            "createPlaylist" => Self::CreatePlaylist,
+            "updatePlaylist" => Self::UpdatePlaylist,
+            "deletePlaylist" => Self::DeletePlaylist,
+            "getUser" => Self::User,
+            "tokenInfo" => Self::TokenInfo,
+            "getScanStatus" => Self::Scan(false),
+            "startScan" => Self::Scan(true),
+            "star" => Self::Star(true),
+            "unstar" => Self::Star(false),
+            "setRating" => Self::Rate,
+            "scrobble" => Self::Scrobble,
+            "getPlayQueue" => Self::PlayQueue,
+            "savePlayQueue" => Self::SavePlayQueue,
+            "getBookmarks" => Self::Bookmarks,
+            "createBookmark" => Self::Bookmark(true),
+            "deleteBookmark" => Self::Bookmark(false),
             _ => return None,
         })
     }
