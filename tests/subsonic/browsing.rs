@@ -418,3 +418,72 @@ async fn an_empty_search_pages_through_everything_and_words_narrow_it() {
     let found = json(&server, "search3?query=%25'%20OR%201=1--").await;
     assert_eq!(found["searchResult3"]["song"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn lyrics_by_song_synced_from_an_lrc_file_or_plain_from_the_tags() {
+    let fixture = Fixture::new();
+    for (file, title) in [
+        ("sing.wav", "Sing"),
+        ("plain.wav", "Plain"),
+        ("none.wav", "None"),
+    ] {
+        fixture.wav(file, 0.2);
+        let mut tagger = Tagger::default().title(title).artist("Voice");
+        if file == "plain.wav" {
+            tagger = tagger.lyrics("first words\nsecond words");
+        }
+        tagger.save(&fixture.audio_dir().join(file));
+    }
+    fixture.file("sing.lrc", b"[ar:Voice]\n[00:01.50]one\n[00:03.00]two\n");
+    let server = server(&fixture, false).await;
+    let all = json(&server, "search3?query=").await;
+    let id = |title: &str| {
+        all["searchResult3"]["song"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|song| song["title"] == title)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let synced = json(&server, &format!("getLyricsBySongId?id={}", id("Sing"))).await;
+    assert_eq!(
+        synced["lyricsList"]["structuredLyrics"],
+        serde_json::json!([{
+            "lang": "und",
+            "synced": true,
+            "displayArtist": "Voice",
+            "displayTitle": "Sing",
+            "line": [{ "start": 1500, "value": "one" }, { "start": 3000, "value": "two" }],
+        }])
+    );
+    let plain = json(&server, &format!("getLyricsBySongId?id={}", id("Plain"))).await;
+    let lyrics = &plain["lyricsList"]["structuredLyrics"][0];
+    assert_eq!(lyrics["synced"], false);
+    assert_eq!(
+        names(&lyrics["line"], "value"),
+        ["first words", "second words"]
+    );
+    assert!(lyrics["line"][0].get("start").is_none());
+    let none = json(&server, &format!("getLyricsBySongId?id={}", id("None"))).await;
+    assert_eq!(
+        none["lyricsList"]["structuredLyrics"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        code(&server, "getLyricsBySongId?id=tr-0000000000000000").await,
+        70
+    );
+    assert_eq!(code(&server, "getLyricsBySongId").await, 10);
+    // The XML form (OpenSubsonic's, which the 1.16.1 schema does not have): well-formed.
+    let (_, _, xml) = get(&server, &format!("getLyricsBySongId?id={}", id("Sing"))).await;
+    assert!(xml.contains(r#"<line start="1500">one</line>"#), "{xml}");
+
+    let by_name = both(&fixture, &server, "getLyrics?artist=voice&title=plain").await;
+    assert_eq!(by_name["lyrics"]["value"], "first words\nsecond words");
+    assert_eq!(by_name["lyrics"]["title"], "Plain");
+    let missing = both(&fixture, &server, "getLyrics?artist=nobody&title=x").await;
+    assert!(missing["lyrics"].get("value").is_none());
+}

@@ -67,7 +67,10 @@ async fn the_extensions_are_listed_without_credentials() {
     assert_eq!(answer["status"], "ok", "{answer}");
     assert_eq!(
         answer["openSubsonicExtensions"],
-        serde_json::json!([{ "name": "formPost", "versions": [1] }])
+        serde_json::json!([
+            { "name": "formPost", "versions": [1] },
+            { "name": "songLyrics", "versions": [1] },
+        ])
     );
     let (_, _, xml) = get(&server, "getOpenSubsonicExtensions.view").await;
     assert!(

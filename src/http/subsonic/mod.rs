@@ -12,6 +12,7 @@ mod credentials;
 mod envelope;
 mod items;
 mod lists;
+mod lyrics;
 mod media;
 mod user;
 
@@ -62,7 +63,7 @@ const NOT_SUPPORTED: &[&str] = &[
 ];
 
 /// The OpenSubsonic extensions offered, with their versions.
-const EXTENSIONS: &[(&str, i64)] = &[("formPost", 1)];
+const EXTENSIONS: &[(&str, i64)] = &[("formPost", 1), ("songLyrics", 1)];
 
 /// A request's parameters: the query's, then a posted form's, in order (a name may repeat).
 #[derive(Debug, Default)]
@@ -365,6 +366,8 @@ impl Call<'_> {
             Browse::TokenInfo => Ok(Element::new("tokenInfo").attr("username", self.user)),
             Browse::Scan(start) => Ok(self.scan(library, start)),
             Browse::Bookmarks => self.bookmarks(library).await,
+            Browse::Lyrics => self.lyrics(library).await,
+            Browse::LyricsBySongId => self.lyrics_by_id(library).await,
             // The calls that answer with the envelope alone (or, for the queue, nothing when none
             // was saved).
             Browse::Star(on) => return self.star(library, on).await,
@@ -408,6 +411,8 @@ enum Browse {
     TokenInfo,
     Scan(bool),
     Bookmarks,
+    Lyrics,
+    LyricsBySongId,
     Star(bool),
     Rate,
     Scrobble,
@@ -459,6 +464,8 @@ impl Browse {
             "getPlayQueue" => Self::PlayQueue,
             "savePlayQueue" => Self::SavePlayQueue,
             "getBookmarks" => Self::Bookmarks,
+            "getLyrics" => Self::Lyrics,
+            "getLyricsBySongId" => Self::LyricsBySongId,
             "createBookmark" => Self::Bookmark(true),
             "deleteBookmark" => Self::Bookmark(false),
             _ => return None,
