@@ -3,7 +3,7 @@
 //! - `http`: the route table, every handler and the server; the only module that knows actix;
 //! - `stream`: which bytes of a track go out and how (ranges, the pump, sockets, the send timeout);
 //! - [`library`]: what a track is and where its bytes live; [`catalog`]: its albums, artists and
-//!   genres; [`auth`]: users, signed links, throttle;
+//!   genres; [`auth`]: users, signed links, throttle; [`covers`]: covers resized for apps;
 //! - [`transcode`]: tracks made into Opus or MP3 in the server, seekable like files;
 //! - [`data`]: the listeners' data (stars, plays, playlists, play queues) in SQLite or PostgreSQL;
 //!   [`playing`]: what each listener plays now (in memory);
@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod covers;
 pub mod data;
 mod http;
 pub mod library;

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::auth::{Access, AuthError, LinkSigner};
 use crate::config::{Config, Limits};
+use crate::covers::Covers;
 use crate::data::{Data, DataError};
 use crate::library::{
     Cache, LibraryError, ObjectLibrary, SharedLibrary, Watcher, list_every, watch_folder,
@@ -73,6 +74,8 @@ pub struct AppState {
     pub transcoder: Arc<Transcoder>,
     /// What each listener is playing now, as their apps said.
     pub now_playing: NowPlaying,
+    /// Covers resized for apps, and their cache.
+    pub covers: Covers,
 }
 
 impl AppState {
@@ -156,6 +159,7 @@ impl AppState {
             cache,
             data,
             now_playing: NowPlaying::default(),
+            covers: Covers::default(),
         });
         if state.access.is_some() {
             tokio::spawn(follow_sign_outs(Arc::downgrade(&state)));

@@ -487,3 +487,94 @@ async fn lyrics_by_song_synced_from_an_lrc_file_or_plain_from_the_tags() {
     let missing = both(&fixture, &server, "getLyrics?artist=nobody&title=x").await;
     assert!(missing["lyrics"].get("value").is_none());
 }
+
+#[tokio::test]
+async fn covers_by_song_album_or_artist_id_as_stored_or_resized() {
+    let fixture = Fixture::new();
+    let png = testkit::png(600, 300, 7);
+    fixture.wav("a/one.wav", 0.2);
+    Tagger::default()
+        .title("One")
+        .artist("Painter")
+        .album("Canvas")
+        .picture(lofty::picture::PictureType::CoverFront, &png)
+        .save(&fixture.audio_dir().join("a/one.wav"));
+    fixture.wav("bare.wav", 0.2);
+    let server = server(&fixture, false).await;
+    let all = json(&server, "search3?query=").await;
+    let found = &all["searchResult3"];
+    let song = found["song"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|song| song["title"] == "One")
+        .unwrap();
+    let bare = found["song"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|song| song["title"] == "bare")
+        .unwrap();
+    assert!(bare.get("coverArt").is_none());
+    let cover = |entry: &Value| entry["coverArt"].as_str().unwrap().to_owned();
+    let ids = [
+        cover(song),
+        cover(&found["album"][0]),
+        cover(&found["artist"][0]),
+    ];
+    let fetch = async |call: &str, etag: Option<&str>| {
+        let mut req = reqwest::Client::new().get(server.url(&format!("/rest/{call}")));
+        if let Some(etag) = etag {
+            req = req.header("if-none-match", etag);
+        }
+        let res = req.send().await.unwrap();
+        let kind = res
+            .headers()
+            .get("content-type")
+            .map_or(String::new(), |v| v.to_str().unwrap().to_owned());
+        let tag = res
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (res.status(), kind, tag, res.bytes().await.unwrap().to_vec())
+    };
+    for id in &ids {
+        let (status, kind, _, body) = fetch(&format!("getCoverArt?id={id}"), None).await;
+        assert_eq!((status.as_u16(), kind.as_str()), (200, "image/png"), "{id}");
+        assert_eq!(body, png, "{id}: the cover as stored");
+    }
+    let (_, kind, etag, small) = fetch(&format!("getCoverArt?id={}&size=100", ids[1]), None).await;
+    assert_eq!(kind, "image/jpeg");
+    let decoded = image::load_from_memory(&small).unwrap();
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (100, 50),
+        "fitted, its shape kept"
+    );
+    let (_, _, _, again) = fetch(&format!("getCoverArt?id={}&size=100", ids[1]), None).await;
+    assert_eq!(again, small);
+    assert!(server.state.covers.cached_bytes() >= small.len());
+    let (status, _, _, _) = fetch(
+        &format!("getCoverArt?id={}&size=100", ids[1]),
+        etag.as_deref(),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 304);
+    let (_, kind, _, body) = fetch(&format!("getCoverArt?id={}&size=99999", ids[0]), None).await;
+    assert_eq!(
+        (kind.as_str(), body),
+        ("image/png", png.clone()),
+        "never up"
+    );
+
+    let bare_id = bare["id"].as_str().unwrap();
+    for (call, expected) in [
+        (format!("getCoverArt?id={bare_id}"), 70),
+        ("getCoverArt?id=al-0000000000000000".to_owned(), 70),
+        ("getCoverArt".to_owned(), 10),
+        (format!("getCoverArt?id={}&size=0", ids[0]), 0),
+        (format!("getCoverArt?id={}&size=big", ids[0]), 0),
+    ] {
+        assert_eq!(code(&server, &call).await, expected, "{call}");
+    }
+}

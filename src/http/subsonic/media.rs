@@ -4,11 +4,19 @@
 //! above `maxBitRate` (not for `raw`) or the cap the operator set for the user, which also lowers
 //! an asked rate. The
 //! original is sent when it already is what was asked. Neither counts as a play (`scrobble` does).
+//!
+//! `getCoverArt`: the cover of a song, album or artist by the id the entries give as `coverArt`,
+//! as stored, or fitted into `size`×`size` as JPEG ([`crate::covers`]).
 
-use actix_web::HttpResponse;
+use std::sync::Arc;
+
 use actix_web::dev::ServiceRequest;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Fault, Params};
+use crate::covers::MAX_SIZE;
+use crate::http::conditional::not_modified;
 use crate::http::error::Error;
 use crate::state::AppState;
 use crate::transcode::{Format, Target};
@@ -51,4 +59,67 @@ pub(super) async fn answer(
             .map(|kbps| Target::new(Format::Opus, kbps)),
     };
     Ok(crate::http::transcoded::send(req, state, track, target).await)
+}
+
+/// The answer to `getCoverArt`: the image, or the fault (70 for an id without a cover).
+pub(super) async fn cover(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    params: &Params,
+) -> Result<HttpResponse, Fault> {
+    let id = params.required("id")?;
+    let size = match params.get("size") {
+        None => None,
+        Some(_) => Some(params.number::<u32>("size", 0)?)
+            .filter(|&size| size > 0)
+            .ok_or_else(|| Fault::Invalid("size must be a whole number from 1".to_owned()))
+            .map(|size| Some(size).filter(|&size| size <= MAX_SIZE))?,
+    };
+    let library = super::super::browse::catalogued(state)
+        .await
+        .map_err(|_| Fault::Busy)?;
+    let catalog = library.catalog();
+    let at = if let Some(album) = catalog.album(id) {
+        album.cover
+    } else if let Some(at) = catalog.artist_index(id) {
+        catalog.artists()[at].cover
+    } else {
+        library.index_of(id)
+    };
+    let artwork = at
+        .and_then(|i| library.tracks()[i].artwork.clone())
+        .ok_or(Fault::NotFound)?;
+    let version = match size {
+        Some(size) => format!("{}-{size}", artwork.version),
+        None => artwork.version.clone(),
+    };
+    let etag = header::EntityTag::new_strong(version);
+    let mut res = HttpResponse::Ok();
+    res.insert_header(header::ETag(etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=86400"));
+    if not_modified(req, &etag) {
+        return Ok(res.status(StatusCode::NOT_MODIFIED).finish());
+    }
+    let cached = size.and_then(|size| state.covers.cached(&artwork.version, size));
+    let image = match cached {
+        Some(image) => image,
+        None => {
+            let _turn = state.covers.turn().await;
+            let (shared, held) = (Arc::clone(&state.library), web::Data::clone(state));
+            web::block(move || {
+                let original = shared.cover(&artwork)?;
+                Some(match size {
+                    Some(size) => held.covers.resize(&artwork.version, original, size),
+                    None => original,
+                })
+            })
+            .await
+            .map_err(|_| Fault::Busy)?
+            .ok_or(Fault::NotFound)?
+        }
+    };
+    Ok(res
+        .insert_header((header::CONTENT_TYPE, image.mime))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(image.data))
 }

@@ -245,6 +245,13 @@ pub(super) async fn serve(req: ServiceRequest) -> Result<ServiceResponse, actix_
         // The one call that needs no credentials (the specification says so).
         Ok(()) if method == "getOpenSubsonicExtensions" => Ok(extensions(envelope::root(true))),
         Ok(()) => match credentials::check(&http, &state, &params).await {
+            Ok(_) if method == "getCoverArt" => {
+                let res = match media::cover(&http, &state, &params).await {
+                    Ok(res) => res,
+                    Err(fault) => write(StatusCode::OK, Err(fault), &wire(&params)),
+                };
+                return Ok(ServiceResponse::new(http, res));
+            }
             Ok(user) if matches!(method, "stream" | "download") => {
                 // Answered like a track (ranges, preconditions), not in an envelope.
                 let mut req = ServiceRequest::from_parts(http, payload);
