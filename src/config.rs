@@ -179,6 +179,35 @@ pub enum UserCommand {
         #[arg(value_parser = cap_value)]
         kbps: Cap,
     },
+    /// Make an API key for a user's app (OpenSubsonic apiKey), shown once
+    Key {
+        /// The user's name
+        name: String,
+        /// What the key is for ("phone")
+        #[arg(long, default_value = "app")]
+        label: String,
+    },
+    /// Make an app password for a user's app (for apps that only speak token authentication),
+    /// shown once
+    AppPassword {
+        /// The user's name
+        name: String,
+        /// What the password is for ("car")
+        #[arg(long, default_value = "app")]
+        label: String,
+    },
+    /// List a user's API keys and app passwords (never the keys themselves)
+    Keys {
+        /// The user's name
+        name: String,
+    },
+    /// Revoke one of a user's API keys or app passwords by its id (see `keys`)
+    Revoke {
+        /// The user's name
+        name: String,
+        /// The id `keys` shows (`cr-…`)
+        id: String,
+    },
 }
 
 /// A bit rate cap, or none.

@@ -12,7 +12,8 @@ fn main() {
             eprintln!("audio-streamer: error: `user` needs --users FILE (or AUDIO_STREAMER_USERS)");
             std::process::exit(2);
         };
-        match audio_streamer::manage::user(command, users) {
+        let config = Config::from(args.clone());
+        match audio_streamer::manage::user(command, users, &config) {
             Ok(said) => println!("{said}"),
             Err(err) => {
                 eprintln!("audio-streamer: error: {err}");

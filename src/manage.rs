@@ -1,21 +1,121 @@
 //! `audio-streamer user add|remove|list|cap`: manages the users file. A password is read from the
 //! terminal without echo, twice, or as one line of standard input when that is not a terminal
 //! (for scripts: `printf '%s\n' "$PASSWORD" | audio-streamer --users users user add alice`).
+//!
+//! `user key|app-password|keys|revoke`: a user's API keys and app passwords, kept in the
+//! listeners' data (`--data-dir` or `--database`, as the server is started with).
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::Path;
+use std::time::SystemTime;
 
-use crate::auth::{AuthError, Users};
-use crate::config::UserCommand;
+use crate::auth::{AuthError, Users, apps};
+use crate::config::{Config, UserCommand};
+use crate::data::{CredentialKind, Data};
 
-/// Runs `command` on the users file at `path`; returns what to tell the person.
-pub fn user(command: &UserCommand, path: &Path) -> Result<String, AuthError> {
+/// Why a `user` command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    /// The users file, the key file, or a password.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The listeners' data.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// No such user.
+    #[error("no user {0:?} in the users file")]
+    NoUser(String),
+}
+
+/// Runs `command` on the users file at `path` (and, for credentials, the listeners' data of
+/// `config`); returns what to tell the person.
+pub fn user(command: &UserCommand, path: &Path, config: &Config) -> Result<String, ManageError> {
     let mut users = Users::read(path)?;
+    let credentials = |name: &str| -> Result<(Data, tokio::runtime::Runtime), ManageError> {
+        if !users.contains(name) {
+            return Err(ManageError::NoUser(name.to_owned()));
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| crate::data::DataError::Unavailable(e.to_string()))?;
+        Ok((Data::open(&config.database)?, runtime))
+    };
+    match command {
+        UserCommand::Key { name, label } | UserCommand::AppPassword { name, label } => {
+            let (data, runtime) = credentials(name)?;
+            let (kind, secret, stored) = if matches!(command, UserCommand::Key { .. }) {
+                let key = apps::new_api_key();
+                let hash = apps::key_hash(&key);
+                (CredentialKind::ApiKey, key, hash)
+            } else {
+                let session_key = config
+                    .access
+                    .as_ref()
+                    .and_then(|a| a.session_key_file.as_deref());
+                let sealer = apps::Sealer::open(path, session_key)?;
+                let secret = apps::new_app_password();
+                let sealed = sealer.seal(name, &secret);
+                (CredentialKind::AppPassword, secret, sealed)
+            };
+            let made = runtime.block_on(data.add_credential(name, kind, label, &stored))?;
+            let what = match kind {
+                CredentialKind::ApiKey => "API key",
+                CredentialKind::AppPassword => "app password",
+            };
+            Ok(format!(
+                "{what} {} for {name} ({label}); shown only now:\n{secret}",
+                made.id
+            ))
+        }
+        UserCommand::Keys { name } => {
+            let (data, runtime) = credentials(name)?;
+            let list = runtime.block_on(data.credentials(name))?;
+            let day = |at: SystemTime| {
+                chrono::DateTime::<chrono::Utc>::from(at)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            };
+            let lines: Vec<String> = list
+                .iter()
+                .map(|c| {
+                    let kind = match c.kind {
+                        CredentialKind::ApiKey => "api-key",
+                        CredentialKind::AppPassword => "app-password",
+                    };
+                    let used = c
+                        .used
+                        .map_or_else(|| "never used".to_owned(), |at| format!("used {}", day(at)));
+                    format!(
+                        "{}  {kind}  {}  made {}  {used}",
+                        c.id,
+                        c.label,
+                        day(c.created)
+                    )
+                })
+                .collect();
+            Ok(lines.join("\n"))
+        }
+        UserCommand::Revoke { name, id } => {
+            let (data, runtime) = credentials(name)?;
+            runtime.block_on(data.revoke_credential(name, id))?;
+            Ok(format!("revoked {id} of {name}"))
+        }
+        _ => users_file(command, &mut users, path),
+    }
+}
+
+/// The commands on the users file alone.
+fn users_file(
+    command: &UserCommand,
+    users: &mut Users,
+    path: &Path,
+) -> Result<String, ManageError> {
     match command {
         UserCommand::List => Ok(users.names().collect::<Vec<_>>().join("\n")),
         UserCommand::Add { name } => {
             if !crate::auth::valid_name(name) {
-                return Err(AuthError::BadName(name.clone()));
+                return Err(AuthError::BadName(name.clone()).into());
             }
             let password = read_password(name)?;
             users.add(name, &password)?;
@@ -35,6 +135,10 @@ pub fn user(command: &UserCommand, path: &Path) -> Result<String, AuthError> {
             users.write(path)?;
             Ok(format!("removed {name} from {}", path.display()))
         }
+        UserCommand::Key { .. }
+        | UserCommand::AppPassword { .. }
+        | UserCommand::Keys { .. }
+        | UserCommand::Revoke { .. } => unreachable!("answered by `user`"),
     }
 }
 

@@ -2,6 +2,7 @@
 //! ([`LinkSigner`]), and the throttle on login attempts per client address ([`Throttle`]). No HTTP
 //! here: `http::auth` turns these into the login page, the session cookie and the guard.
 
+pub mod apps;
 mod links;
 mod throttle;
 mod users;
@@ -32,6 +33,8 @@ pub struct Access {
     pub verified: Verified,
     /// The session-cookie key's material: from `--session-key-file`, or random for this run.
     pub session_key: Vec<u8>,
+    /// Seals and opens app passwords.
+    pub sealer: apps::Sealer,
     /// Sessions signed out before they expired, with when they expire: a copy of the cookie kept
     /// from before cannot sign in again (on this server).
     signed_out: std::sync::Mutex<std::collections::HashMap<String, u64>>,
@@ -62,6 +65,7 @@ impl Access {
             });
         Ok(Self {
             users: UserFile::open(&config.users)?,
+            sealer: apps::Sealer::open(&config.users, config.session_key_file.as_deref())?,
             throttle: Throttle::new(LOGIN_BURST, LOGIN_EVERY),
             checks: tokio::sync::Semaphore::new(CONCURRENT_CHECKS),
             session_key,

@@ -18,6 +18,7 @@
 
 mod annotations;
 mod check;
+mod credentials;
 mod open;
 mod playlists;
 mod queue;
@@ -39,6 +40,7 @@ pub use self::annotations::{Annotation, Kind, Starred};
 pub use self::check::{
     MAX_COMMENT_CHARS, MAX_ENTRIES, MAX_ID_BYTES, MAX_NAME_CHARS, MAX_QUEUE, MAX_RATING,
 };
+pub use self::credentials::{Credential, CredentialKind};
 pub use self::playlists::{Playlist, PlaylistEdit, PlaylistInfo};
 pub use self::queue::{Bookmark, PlayQueue};
 pub use self::settings::Quality;

@@ -68,6 +68,7 @@ async fn the_extensions_are_listed_without_credentials() {
     assert_eq!(
         answer["openSubsonicExtensions"],
         serde_json::json!([
+            { "name": "apiKeyAuthentication", "versions": [1] },
             { "name": "formPost", "versions": [1] },
             { "name": "songLyrics", "versions": [1] },
         ])
@@ -98,7 +99,7 @@ async fn a_password_is_checked_once_then_known_and_other_mechanisms_get_their_co
     assert_eq!(code(&server, "ping?u=alice").await, 10);
     assert_eq!(code(&server, "ping?p=wrong").await, 10);
     assert_eq!(code(&server, "ping?u=alice&t=abc&s=def").await, 41);
-    assert_eq!(code(&server, "ping?apiKey=abc").await, 42);
+    assert_eq!(code(&server, "ping?apiKey=abc").await, 44);
     assert_eq!(code(&server, "ping?u=alice&p=x&t=abc&s=def").await, 43);
     assert_eq!(code(&server, "ping?apiKey=abc&u=alice&p=x").await, 43);
 
@@ -261,4 +262,87 @@ async fn stream_and_download_send_the_file_or_its_transcode_by_id_with_ranges() 
         code(&server, &format!("stream?id={id}&u=alice&p=wrong")).await,
         40
     );
+}
+
+/// Runs `audio-streamer user <args>` on `fixture`'s users file and data; its standard output.
+fn user_command(fixture: &Fixture, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
+        .arg("--users")
+        .arg(fixture.root().join("users"))
+        .arg("--data-dir")
+        .arg(fixture.root().join("data"))
+        .arg("user")
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "user {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn apps_sign_in_with_api_keys_and_app_passwords_made_by_the_user_command() {
+    let fixture = Fixture::new();
+    let server = server(&fixture, true).await;
+    let made = user_command(&fixture, &["key", "alice", "--label", "phone"]);
+    let key = made.lines().last().unwrap().trim().to_owned();
+    assert_eq!(key.len(), 64, "{made}");
+    let answer = json(&server, &format!("getUser?username=alice&apiKey={key}")).await;
+    assert_eq!(answer["status"], "ok", "{answer}");
+    assert_eq!(
+        code(&server, &format!("ping?apiKey={key}&u=alice")).await,
+        43
+    );
+    assert_eq!(code(&server, &format!("ping?apiKey={key}x")).await, 44);
+
+    // Token authentication: 41 until the user has an app password, then MD5 of it and the salt.
+    let made = user_command(&fixture, &["app-password", "alice", "--label", "car"]);
+    let secret = made.lines().last().unwrap().trim().to_owned();
+    let token =
+        |salt: &str| hex::encode(<md5::Md5 as md5::Digest>::digest(format!("{secret}{salt}")));
+    let signed = format!("ping?u=alice&t={}&s=a1b2c3", token("a1b2c3"));
+    assert_eq!(json(&server, &signed).await["status"], "ok");
+    assert_eq!(
+        code(
+            &server,
+            &format!("ping?u=alice&t={}&s=other", token("a1b2c3"))
+        )
+        .await,
+        40,
+        "the token of another salt"
+    );
+    assert_eq!(code(&server, "ping?u=alice&t=abc").await, 10);
+    // The app password works as `p` too, and the login password still does.
+    assert_eq!(
+        json(&server, &format!("ping?u=alice&p={secret}")).await["status"],
+        "ok"
+    );
+    let login = format!("ping?u=alice&p={}", PASSWORD.replace(' ', "%20"));
+    assert_eq!(json(&server, &login).await["status"], "ok");
+
+    // Neither is kept in the clear.
+    let data = std::fs::read(fixture.root().join("data/audio-streamer.db")).unwrap();
+    let wal = std::fs::read(fixture.root().join("data/audio-streamer.db-wal")).unwrap_or_default();
+    for bytes in [&data, &wal] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains(&key) && !text.contains(&secret));
+    }
+
+    // Listed with their last use, and revoked.
+    let listed = user_command(&fixture, &["keys", "alice"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].contains("api-key") && lines[0].contains("phone") && lines[0].contains("used")
+    );
+    assert!(!lines[0].contains("never used"), "{listed}");
+    let id = |line: &str| line.split_whitespace().next().unwrap().to_owned();
+    user_command(&fixture, &["revoke", "alice", &id(lines[0])]);
+    user_command(&fixture, &["revoke", "alice", &id(lines[1])]);
+    assert_eq!(code(&server, &format!("ping?apiKey={key}")).await, 44);
+    assert_eq!(code(&server, &signed).await, 41);
+    assert!(user_command(&fixture, &["keys", "alice"]).trim().is_empty());
 }

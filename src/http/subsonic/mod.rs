@@ -63,7 +63,11 @@ const NOT_SUPPORTED: &[&str] = &[
 ];
 
 /// The OpenSubsonic extensions offered, with their versions.
-const EXTENSIONS: &[(&str, i64)] = &[("formPost", 1), ("songLyrics", 1)];
+const EXTENSIONS: &[(&str, i64)] = &[
+    ("apiKeyAuthentication", 1),
+    ("formPost", 1),
+    ("songLyrics", 1),
+];
 
 /// A request's parameters: the query's, then a posted form's, in order (a name may repeat).
 #[derive(Debug, Default)]
@@ -149,14 +153,15 @@ pub(super) enum Fault {
     /// The user name or password is wrong.
     #[error("wrong username or password")]
     WrongCredentials,
-    /// Token authentication (`t` and `s`): the server keeps no password it could read.
+    /// Token authentication (`t` and `s`) for a user without app passwords: the login password is
+    /// only kept as a hash, which a token cannot be checked against.
     #[error(
-        "token authentication is not supported: send the password (p), which is checked against its hash"
+        "token authentication needs an app password: make one (audio-streamer user app-password NAME) and sign the app in with it, or send the password (p)"
     )]
     TokenNotSupported,
-    /// An authentication mechanism not offered (API keys, so far).
-    #[error("this authentication mechanism is not supported")]
-    MechanismNotSupported,
+    /// An API key that is no one's (revoked, or never made).
+    #[error("invalid API key")]
+    InvalidApiKey,
     /// More than one of `p`, `t`/`s` and `apiKey`.
     #[error("conflicting authentication parameters: send one of p, t and s, or apiKey")]
     Conflicting,
@@ -202,7 +207,7 @@ impl Fault {
             Self::Missing(_) => 10,
             Self::WrongCredentials => 40,
             Self::TokenNotSupported => 41,
-            Self::MechanismNotSupported => 42,
+            Self::InvalidApiKey => 44,
             Self::Conflicting => 43,
             Self::NotAuthorized => 50,
             Self::NotFound => 70,
