@@ -6,12 +6,14 @@
 //!   42, 43, the throttle); hostile requests, which each get an error code, never a 5xx; `stream`
 //!   and `download`.
 //! - `browsing`: browsing by folder and by tags, the lists and the searches, over a tagged library.
+//! - `clients`: real client libraries (Python and Node.js) against the server.
 //! - `listener`: stars, ratings, plays, playlists, the play queue, bookmarks, the account, the scan.
 //!
 //! The schema check needs `xmllint` (`apt-get install libxml2-utils`); without it, that part says so
 //! and is skipped, except under `CI=true`.
 
 mod browsing;
+mod clients;
 mod listener;
 mod protocol;
 

@@ -265,7 +265,7 @@ async fn stream_and_download_send_the_file_or_its_transcode_by_id_with_ranges() 
 }
 
 /// Runs `audio-streamer user <args>` on `fixture`'s users file and data; its standard output.
-fn user_command(fixture: &Fixture, args: &[&str]) -> String {
+pub(super) fn user_command(fixture: &Fixture, args: &[&str]) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_audio-streamer"))
         .arg("--users")
         .arg(fixture.root().join("users"))

@@ -116,6 +116,23 @@ impl Params {
         }
     }
 
+    /// `name` as a yes or no, `None` when missing: `true`/`false` in any case (Python clients send
+    /// `True`), `1`/`0`, `t`/`f`, as Go's `ParseBool` reads them.
+    pub(super) fn flag(&self, name: &'static str) -> Result<Option<bool>, Fault> {
+        let Some(text) = self.get(name) else {
+            return Ok(None);
+        };
+        match text.trim() {
+            "1" | "t" | "T" => Ok(Some(true)),
+            "0" | "f" | "F" => Ok(Some(false)),
+            word if word.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            word if word.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            _ => Err(Fault::Invalid(format!(
+                "{name} must be true or false, not {text:?}"
+            ))),
+        }
+    }
+
     /// A count or an offset: a whole number from 0, `default` when missing, at most `max` (a
     /// larger one is taken as `max`, as a client asking for "everything" means).
     pub(super) fn count(

@@ -112,15 +112,7 @@ impl Call<'_> {
             return Err(Fault::Missing("id"));
         }
         tracks_of(library, &ids)?;
-        let submission = match self.params.get("submission") {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                return Err(Fault::Invalid(format!(
-                    "submission must be true or false, not {other:?}"
-                )));
-            }
-        };
+        let submission = self.params.flag("submission")?.unwrap_or(true);
         if !submission {
             let last = ids.last().expect("not empty");
             self.state.now_playing.set(self.user, last, &self.client());
@@ -244,16 +236,7 @@ impl Call<'_> {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let public = match self.params.get("public") {
-            None => None,
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            Some(other) => {
-                return Err(Fault::Invalid(format!(
-                    "public must be true or false, not {other:?}"
-                )));
-            }
-        };
+        let public = self.params.flag("public")?;
         let edit = PlaylistEdit {
             name: self.params.get("name").map(str::to_owned),
             comment: self.params.get("comment").map(str::to_owned),
