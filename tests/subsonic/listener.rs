@@ -6,7 +6,7 @@ use serde_json::Value;
 use testkit::{Fixture, TestServer};
 
 use super::browsing::{both, library, names};
-use super::{code, get, json, server, validate, xmllint};
+use super::{check_json, code, get, json, server, validate, xmllint};
 
 /// `call` with alice's credentials.
 fn signed(call: &str) -> String {
@@ -191,6 +191,7 @@ async fn stars_ratings_plays_and_now_playing() {
     assert_eq!(starred["starred2"]["artist"].as_array().unwrap().len(), 1);
     let song = json(&again, &signed(&format!("getSong?id={first}"))).await;
     assert_eq!(song["song"]["playCount"], 2);
+    check_json(&fixture);
 }
 
 #[tokio::test]
@@ -256,7 +257,8 @@ async fn playlists_the_play_queue_and_bookmarks() {
 
     // The play queue: none yet, then one saved by the phone.
     let none = ok(&fixture, &server, "getPlayQueue").await;
-    assert!(none.get("playQueue").is_none(), "{none}");
+    assert_eq!(none["playQueue"]["entry"], serde_json::json!([]), "{none}");
+    assert!(none["playQueue"].get("current").is_none());
     change(
         &fixture,
         &server,
@@ -298,6 +300,7 @@ async fn playlists_the_play_queue_and_bookmarks() {
     let again = super::server(&fixture, true).await;
     let queue = json(&again, &signed("getPlayQueue")).await;
     assert_eq!(queue["playQueue"]["current"], x.as_str());
+    check_json(&fixture);
 }
 
 #[tokio::test]
@@ -329,4 +332,5 @@ async fn the_account_and_the_scan() {
         assert!(std::time::Instant::now() < deadline, "{status}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    check_json(&fixture);
 }

@@ -52,8 +52,9 @@ impl Call<'_> {
         let artist = self.params.get("artist").map(ids::normalize);
         let title = self.params.get("title").map(ids::normalize);
         let lyrics = Element::new("lyrics");
+        let none = || Element::new("lyrics").text("");
         if artist.is_none() && title.is_none() {
-            return Ok(lyrics);
+            return Ok(none());
         }
         let catalog = library.catalog();
         let candidates = library.tracks().iter().enumerate().filter(|(i, track)| {
@@ -79,6 +80,6 @@ impl Call<'_> {
                     .text(text.join("\n")));
             }
         }
-        Ok(lyrics)
+        Ok(none())
     }
 }

@@ -397,14 +397,13 @@ impl Call<'_> {
             Browse::Bookmarks => self.bookmarks(library).await,
             Browse::Lyrics => self.lyrics(library).await,
             Browse::LyricsBySongId => self.lyrics_by_id(library).await,
-            // The calls that answer with the envelope alone (or, for the queue, nothing when none
-            // was saved).
+            // The calls that answer with the envelope alone.
             Browse::Star(on) => return self.star(library, on).await,
             Browse::Rate => return self.rate(library).await,
             Browse::Scrobble => return self.scrobble(library).await,
             Browse::UpdatePlaylist => return self.update_playlist(library).await,
             Browse::DeletePlaylist => return self.delete_playlist().await,
-            Browse::PlayQueue => return self.play_queue(library).await,
+            Browse::PlayQueue => self.play_queue(library).await,
             Browse::SavePlayQueue => return self.save_play_queue(library).await,
             Browse::Bookmark(set) => return self.bookmark(library, set).await,
         };

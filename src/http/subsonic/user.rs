@@ -256,10 +256,15 @@ impl Call<'_> {
         Ok(None)
     }
 
-    /// `getPlayQueue`: the queue saved last, from any device; nothing if none was.
-    pub(super) async fn play_queue(&self, library: &Library) -> Result<Option<Element>, Fault> {
+    /// `getPlayQueue`: the queue saved last, from any device; an empty one (changed at the epoch,
+    /// by no one) if none was, since the answer must hold a `playQueue`.
+    pub(super) async fn play_queue(&self, library: &Library) -> Result<Element, Fault> {
         let Some(queue) = self.state.data.play_queue(self.user).await? else {
-            return Ok(None);
+            return Ok(Element::new("playQueue")
+                .attr("username", self.user)
+                .attr("changed", time(SystemTime::UNIX_EPOCH))
+                .attr("changedBy", "")
+                .list("entry", Vec::new()));
         };
         let songs: Vec<usize> = queue
             .tracks
@@ -268,15 +273,13 @@ impl Call<'_> {
             .collect();
         let view = self.view(library, &songs, &[], &[]).await?;
         let entries = songs.iter().map(|&i| view.song("entry", i)).collect();
-        Ok(Some(
-            Element::new("playQueue")
-                .maybe("current", queue.current.as_deref())
-                .attr("position", queue.position_ms)
-                .attr("username", self.user)
-                .attr("changed", time(queue.changed))
-                .attr("changedBy", queue.changed_by.as_str())
-                .list("entry", entries),
-        ))
+        Ok(Element::new("playQueue")
+            .maybe("current", queue.current.as_deref())
+            .attr("position", queue.position_ms)
+            .attr("username", self.user)
+            .attr("changed", time(queue.changed))
+            .attr("changedBy", queue.changed_by.as_str())
+            .list("entry", entries))
     }
 
     /// `savePlayQueue`: the queue (`id`s), the song playing (`current`) and how far into it
