@@ -44,19 +44,15 @@ pub fn user(command: &UserCommand, path: &Path, config: &Config) -> Result<Strin
     match command {
         UserCommand::Key { name, label } | UserCommand::AppPassword { name, label } => {
             let (data, runtime) = credentials(name)?;
-            let (kind, secret, stored) = if matches!(command, UserCommand::Key { .. }) {
-                let key = apps::new_api_key();
-                let hash = apps::key_hash(&key);
-                (CredentialKind::ApiKey, key, hash)
+            let (kind, (secret, stored)) = if matches!(command, UserCommand::Key { .. }) {
+                (CredentialKind::ApiKey, apps::make_api_key())
             } else {
                 let session_key = config
                     .access
                     .as_ref()
                     .and_then(|a| a.session_key_file.as_deref());
                 let sealer = apps::Sealer::open(path, session_key)?;
-                let secret = apps::new_app_password();
-                let sealed = sealer.seal(name, &secret);
-                (CredentialKind::AppPassword, secret, sealed)
+                (CredentialKind::AppPassword, sealer.make_app_password(name))
             };
             let made = runtime.block_on(data.add_credential(name, kind, label, &stored))?;
             let what = match kind {

@@ -11,7 +11,9 @@
 //   api.js      the data routes' JSON, sign-in and "unavailable" handling
 //   stars.js    stars and the Starred view; playlists.js  playlists and "Add to playlist…"
 //   quality.js  original or transcoded (high, low), kept for the listener
+//   apps.js     connecting a Subsonic app: the address, app passwords and API keys
 
+import { appViews } from "./apps.js";
 import { setUpBar } from "./bar.js";
 import { library, onChange, refresh } from "./library.js";
 import { setUpPlayer } from "./player.js";
@@ -43,6 +45,7 @@ setUpQueueSync();
 setUpPlaylists();
 addViews(starredViews);
 addViews(playlistViews, { playlist: "playlists" });
+addViews(appViews);
 setUpViews();
 setUpQuality();
 

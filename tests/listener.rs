@@ -502,4 +502,35 @@ async fn bad_input_gets_a_4xx_that_says_why_and_nothing_is_stored() {
     assert_eq!(playlists["playlists"], json!([]), "nothing was made");
     let (_, stars) = get(&client, &server, "/api/stars").await;
     assert_eq!(stars["tracks"], json!({}), "nothing was starred");
+
+    // Without users, apps need no credentials: none are made, and the page says so.
+    let (status, apps) = get(&client, &server, "/api/apps").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        apps,
+        json!({"user": null, "credentials_needed": false, "credentials": []})
+    );
+    for (method, path, body, want) in [
+        (
+            M::POST,
+            "/api/apps",
+            Some(json!({"kind": "api-key", "label": "phone"})),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            M::POST,
+            "/api/apps",
+            Some(json!({"kind": "api-key", "label": "phone", "extra": 1})),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            M::DELETE,
+            "/api/apps/cr-0000000000000000",
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let (status, answer) = send(&client, &server, method, path, body).await;
+        assert_eq!(status, want, "{path}: {answer}");
+    }
 }

@@ -36,6 +36,13 @@ pub fn new_app_password() -> String {
     random_hex(12)
 }
 
+/// A new API key and what is kept of it.
+pub fn make_api_key() -> (String, String) {
+    let key = new_api_key();
+    let hash = key_hash(&key);
+    (key, hash)
+}
+
 /// What is kept of an API key: its SHA-256, in hex.
 pub fn key_hash(key: &str) -> String {
     hex::encode(<Sha256 as sha2::Digest>::digest(key.as_bytes()))
@@ -96,6 +103,13 @@ impl Sealer {
             }
             Err(err) => Err(file("read", &path, err)),
         }
+    }
+
+    /// A new app password for `user`, and what is kept of it (sealed).
+    pub fn make_app_password(&self, user: &str) -> (String, String) {
+        let secret = new_app_password();
+        let sealed = self.seal(user, &secret);
+        (secret, sealed)
     }
 
     /// `secret`, sealed for `user`: base64 of a random nonce and the ciphertext.

@@ -42,7 +42,8 @@ fn changer(req: &HttpRequest, state: &AppState) -> Result<String, Error> {
     listener(req, state)
 }
 
-fn json(status: StatusCode, value: &impl Serialize) -> Result<HttpResponse, Error> {
+/// `value` as JSON with `status`, never cached.
+pub(super) fn json(status: StatusCode, value: &impl Serialize) -> Result<HttpResponse, Error> {
     Ok(HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("application/json")

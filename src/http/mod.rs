@@ -4,6 +4,7 @@
 //! the audio body, and the server.
 
 mod access_log;
+mod apps;
 mod art;
 mod assets;
 mod audio;
@@ -221,6 +222,17 @@ static TABLE: &[Entry] = &[
             (Methods::GetHead, |r| r.to(listener::settings)),
             (Methods::Put, |r| r.to(listener::save_settings)),
         ],
+    ),
+    api(
+        "/api/apps",
+        &[
+            (Methods::GetHead, |r| r.to(apps::list)),
+            (Methods::Post, |r| r.to(apps::make)),
+        ],
+    ),
+    api(
+        "/api/apps/{id}",
+        &[(Methods::Delete, |r| r.to(apps::revoke))],
     ),
     api(
         "/api/bookmarks/{id}",

@@ -142,3 +142,81 @@ async fn a_listener_signs_in_shares_the_track_playing_and_signs_out() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn a_listener_makes_an_app_password_an_app_signs_in_with_it_and_it_is_revoked() {
+    scenario_configured("apps", four_tracks, with_users_and_links, async |s| {
+        s.page.goto(s.server.url("/#/apps")).await.unwrap();
+        sign_in(s, "alice", PASSWORD).await;
+        s.wait_js("the player page", "location.pathname === '/'")
+            .await;
+        s.js::<bool>("location.hash = '#/apps'; true").await;
+        s.wait_js(
+            "the Apps view",
+            "document.querySelector('[data-testid=app-form]') && document.querySelector('[data-testid=apps-none]')",
+        )
+        .await;
+        assert_eq!(
+            s.js::<String>("document.querySelector('[data-testid=app-user]').textContent")
+                .await,
+            "alice"
+        );
+        assert_eq!(
+            s.js::<String>("document.querySelector('[data-testid=app-server]').textContent")
+                .await,
+            s.server.url("")
+        );
+        s.js::<bool>(
+            "document.querySelector('[data-testid=app-label]').value = 'car';
+             document.querySelector('[data-testid=make-app-password]').click(); true",
+        )
+        .await;
+        s.wait_js(
+            "the app password, shown once",
+            "document.querySelector('[data-testid=app-secret]')",
+        )
+        .await;
+        let secret = s
+            .js::<String>("document.querySelector('[data-testid=app-secret]').textContent")
+            .await;
+        assert_eq!(secret.len(), 24, "{secret}");
+        let listed = s
+            .js::<String>("document.querySelector('[data-testid=app-credential]').textContent")
+            .await;
+        assert!(listed.contains("car") && listed.contains("never used"), "{listed}");
+        if let Some(axe) = crate::audit::axe_core() {
+            let found = crate::audit::violations(s, &axe).await;
+            assert!(found.is_empty(), "the Apps view: {found:#?}");
+        }
+
+        // An app signs in with it by token, as most apps do.
+        let salt = "c0ffee";
+        let token = hex::encode(<md5::Md5 as md5::Digest>::digest(format!("{secret}{salt}")));
+        let ping = s.server.url(&format!("/rest/ping?u=alice&t={token}&s={salt}&f=json"));
+        let answer: serde_json::Value = reqwest::get(&ping).await.unwrap().json().await.unwrap();
+        assert_eq!(answer["subsonic-response"]["status"], "ok", "{answer}");
+
+        // Shown again after the use, then revoked; the app is refused.
+        s.js::<bool>("location.hash = '#/'; true").await;
+        s.js::<bool>("location.hash = '#/apps'; true").await;
+        s.wait_js(
+            "the last use listed",
+            "document.querySelector('[data-testid=app-credential]')?.textContent.includes('used ') && !document.querySelector('[data-testid=app-credential]').textContent.includes('never')",
+        )
+        .await;
+        assert!(
+            !s.js::<bool>("!!document.querySelector('[data-testid=app-secret]')").await,
+            "the secret is not shown again"
+        );
+        s.js::<bool>("document.querySelector('[data-testid=app-revoke]').click(); true")
+            .await;
+        s.wait_js(
+            "no credentials left",
+            "document.querySelector('[data-testid=apps-none]')",
+        )
+        .await;
+        let answer: serde_json::Value = reqwest::get(&ping).await.unwrap().json().await.unwrap();
+        assert_eq!(answer["subsonic-response"]["error"]["code"], 41, "{answer}");
+    })
+    .await;
+}

@@ -318,3 +318,69 @@ pub(in crate::http) struct SettingsBody {
     /// The quality's name.
     pub(in crate::http) quality: String,
 }
+
+/// One of the listener's app credentials, as `/api/apps` lists it (never the key or secret).
+#[derive(Serialize)]
+pub(in crate::http) struct CredentialJson {
+    /// `cr-…`, what revoking names.
+    pub(in crate::http) id: String,
+    /// `api-key` or `app-password`.
+    pub(in crate::http) kind: &'static str,
+    /// What the listener called it.
+    pub(in crate::http) label: String,
+    /// When it was made, Unix milliseconds.
+    pub(in crate::http) created: u64,
+    /// When an app last signed in with it, Unix milliseconds; `null` if never.
+    pub(in crate::http) used: Option<u64>,
+}
+
+impl From<&crate::data::Credential> for CredentialJson {
+    fn from(c: &crate::data::Credential) -> Self {
+        Self {
+            id: c.id.clone(),
+            kind: kind_name(c.kind),
+            label: c.label.clone(),
+            created: millis(c.created),
+            used: c.used.map(millis),
+        }
+    }
+}
+
+/// A credential kind's name on the wire.
+pub(in crate::http) fn kind_name(kind: crate::data::CredentialKind) -> &'static str {
+    match kind {
+        crate::data::CredentialKind::ApiKey => "api-key",
+        crate::data::CredentialKind::AppPassword => "app-password",
+    }
+}
+
+/// `GET /api/apps`: what an app needs to connect, and the listener's credentials.
+#[derive(Serialize)]
+pub(in crate::http) struct AppsJson {
+    /// The user name apps sign in with; `null` without `--users` (any name does).
+    pub(in crate::http) user: Option<String>,
+    /// Whether apps need credentials at all (`--users`).
+    pub(in crate::http) credentials_needed: bool,
+    /// The listener's API keys and app passwords, the oldest first.
+    pub(in crate::http) credentials: Vec<CredentialJson>,
+}
+
+/// `POST /api/apps`: `{"kind": "api-key" | "app-password", "label": "…"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(in crate::http) struct NewCredentialBody {
+    /// `api-key` or `app-password`.
+    pub(in crate::http) kind: String,
+    /// What it is for.
+    pub(in crate::http) label: String,
+}
+
+/// The answer to `POST /api/apps`: the credential and, this once, its secret.
+#[derive(Serialize)]
+pub(in crate::http) struct MadeJson {
+    /// The credential as listed.
+    #[serde(flatten)]
+    pub(in crate::http) credential: CredentialJson,
+    /// The key or the app password: shown now, never again.
+    pub(in crate::http) secret: String,
+}
