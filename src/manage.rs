@@ -75,10 +75,7 @@ pub fn user(command: &UserCommand, path: &Path, config: &Config) -> Result<Strin
             let lines: Vec<String> = list
                 .iter()
                 .map(|c| {
-                    let kind = match c.kind {
-                        CredentialKind::ApiKey => "api-key",
-                        CredentialKind::AppPassword => "app-password",
-                    };
+                    let kind = c.kind.as_str();
                     let used = c
                         .used
                         .map_or_else(|| "never used".to_owned(), |at| format!("used {}", day(at)));

@@ -18,14 +18,16 @@ pub enum CredentialKind {
 }
 
 impl CredentialKind {
-    fn as_str(self) -> &'static str {
+    /// Its name, as kept and as listed: `api-key` or `app-password`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::ApiKey => "api-key",
             Self::AppPassword => "app-password",
         }
     }
 
-    fn parse(kind: &str) -> Option<Self> {
+    /// The kind named `kind` ([`CredentialKind::as_str`]).
+    pub fn parse(kind: &str) -> Option<Self> {
         match kind {
             "api-key" => Some(Self::ApiKey),
             "app-password" => Some(Self::AppPassword),

@@ -53,13 +53,11 @@ pub(super) async fn make(
         )
         .into());
     };
-    let (kind, (secret, stored)) = match body.kind.as_str() {
-        "api-key" => (CredentialKind::ApiKey, apps::make_api_key()),
-        "app-password" => (
-            CredentialKind::AppPassword,
-            access.sealer.make_app_password(&user),
-        ),
-        _ => return Err(DataError::Invalid("kind is api-key or app-password".into()).into()),
+    let kind = CredentialKind::parse(&body.kind)
+        .ok_or_else(|| DataError::Invalid("kind is api-key or app-password".into()))?;
+    let (secret, stored) = match kind {
+        CredentialKind::ApiKey => apps::make_api_key(),
+        CredentialKind::AppPassword => access.sealer.make_app_password(&user),
     };
     let label = body.label.trim();
     let made = state

@@ -338,19 +338,11 @@ impl From<&crate::data::Credential> for CredentialJson {
     fn from(c: &crate::data::Credential) -> Self {
         Self {
             id: c.id.clone(),
-            kind: kind_name(c.kind),
+            kind: c.kind.as_str(),
             label: c.label.clone(),
             created: millis(c.created),
             used: c.used.map(millis),
         }
-    }
-}
-
-/// A credential kind's name on the wire.
-pub(in crate::http) fn kind_name(kind: crate::data::CredentialKind) -> &'static str {
-    match kind {
-        crate::data::CredentialKind::ApiKey => "api-key",
-        crate::data::CredentialKind::AppPassword => "app-password",
     }
 }
 
