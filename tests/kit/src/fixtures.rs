@@ -318,19 +318,25 @@ pub fn tag_file(path: &Path, title: &str, artist: &str, album: &str, cover: Opti
 }
 
 /// Drops the file at `path` from the page cache (written out first), so that reading it waits for
-/// the disk; whether it worked (a filesystem in memory, such as tmpfs, keeps every page).
+/// the disk; whether it worked (a filesystem in memory, such as tmpfs, keeps every page). Tried a
+/// few times: readahead the server asked for (`WILLNEED`) may still be filling pages back in.
 pub fn evict(path: &Path) -> bool {
     use rustix::fs::{Advice, fadvise};
     use rustix::io::{Errno, IoSliceMut, ReadWriteFlags, preadv2};
     let file = std::fs::File::open(path).unwrap();
     file.sync_all().unwrap();
-    fadvise(&file, 0, None, Advice::DontNeed).unwrap();
-    let mut byte = [0u8; 1];
-    let probe = preadv2(
-        &file,
-        &mut [IoSliceMut::new(&mut byte)],
-        0,
-        ReadWriteFlags::NOWAIT,
-    );
-    matches!(probe, Err(Errno::AGAIN))
+    (0..20).any(|attempt| {
+        if attempt > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        fadvise(&file, 0, None, Advice::DontNeed).unwrap();
+        let mut byte = [0u8; 1];
+        let probe = preadv2(
+            &file,
+            &mut [IoSliceMut::new(&mut byte)],
+            0,
+            ReadWriteFlags::NOWAIT,
+        );
+        matches!(probe, Err(Errno::AGAIN))
+    })
 }
