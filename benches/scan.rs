@@ -9,11 +9,8 @@
 //! should not grow with the number of covers. The last column is what the library itself holds
 //! per track (RSS after, less RSS before, over the files).
 //!
-//! The tags are those a tagged collection has: title, artist, album artist, album, track and disc
-//! numbers with totals, year, one or two genres, ReplayGain levels; every other album carries
-//! MusicBrainz ids (recording, release track, release, release group, artist, album artist) as
-//! Picard writes them, and one album in twenty is a compilation of several artists. After the
-//! first scan of a tenth of the library and of all of it, the catalog is built (albums, artists,
+//! The tags are those of `testkit::tagged_library` (what a tagged collection has). After the first
+//! scan of a tenth of the library and of all of it, the catalog is built (albums, artists,
 //! genres) and timed. Everything stays in a temp folder that is removed at the end.
 
 use std::path::Path;
@@ -22,7 +19,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use audio_streamer::library::SharedLibrary;
-use lofty::tag::ItemKey;
 
 fn main() {
     let files: usize = env_or("SCAN_FILES", 5000);
@@ -30,8 +26,8 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (small, full) = (dir.path().join("small"), dir.path().join("full"));
     let started = Instant::now();
-    generate(&small, files / 10, cover_kib);
-    generate(&full, files, cover_kib);
+    testkit::tagged_library(&small, files / 10, cover_kib);
+    testkit::tagged_library(&full, files, cover_kib);
     println!(
         "generated {} tagged MP3s with {cover_kib} KiB covers in {:.1} s",
         files + files / 10,
@@ -164,71 +160,6 @@ fn print_row(label: &str, files: usize, s: Sample) {
 
 fn rss() -> u64 {
     audio_streamer::stats::memory().0
-}
-
-/// Writes the library: `albums/album NNNN/NN title.mp3` (see the module's doc for the tags).
-fn generate(root: &Path, files: usize, cover_kib: usize) {
-    let audio = testkit::silent_mp3(1.0);
-    // A UUID of the form MusicBrainz uses, made of a kind and a number.
-    let mbid = |kind: u32, n: usize| format!("{kind:08x}-0000-4000-8000-{n:012x}");
-    for i in 0..files {
-        let (album, number) = (i / 10, i % 10 + 1);
-        let folder = root.join(format!("albums/album {album:04}"));
-        std::fs::create_dir_all(&folder).unwrap();
-        let path = folder.join(format!("{number:02} track {i}.mp3"));
-        std::fs::write(&path, &audio).unwrap();
-        let compilation = album % 20 == 7;
-        let album_artist = if compilation {
-            "Various Artists".to_owned()
-        } else {
-            format!("Artist {}", album % 2003)
-        };
-        let artist = if compilation {
-            format!("Artist {}", i % 3001)
-        } else {
-            album_artist.clone()
-        };
-        let genre = if album % 3 == 0 {
-            format!("Genre {}; Genre {}", album % 40, (album + 1) % 40)
-        } else {
-            format!("Genre {}", album % 40)
-        };
-        let two_discs = album % 5 == 0;
-        let (disc, track) = if two_discs {
-            ((number as u32 - 1) / 5 + 1, (number as u32 - 1) % 5 + 1)
-        } else {
-            (1, number as u32)
-        };
-        let mut tagger = testkit::Tagger::default()
-            .title(&format!("Track {i}"))
-            .artist(&artist)
-            .album_artist(&album_artist)
-            .album(&format!("Album {album}"))
-            .track(track)
-            .track_total(if two_discs { 5 } else { 10 })
-            .disc(disc, Some(if two_discs { 2 } else { 1 }))
-            .date(&format!("{}-05-01", 1960 + album % 60))
-            .genres(&[&genre])
-            .replay_gain(("-6.50 dB", "0.988547"), ("-7.10 dB", "1.000000"));
-        if compilation {
-            tagger = tagger.compilation();
-        }
-        if album % 2 == 1 {
-            tagger = tagger
-                .musicbrainz(ItemKey::MusicBrainzRecordingId, &mbid(1, i))
-                .musicbrainz(ItemKey::MusicBrainzTrackId, &mbid(2, i))
-                .musicbrainz(ItemKey::MusicBrainzReleaseId, &mbid(3, album))
-                .musicbrainz(ItemKey::MusicBrainzReleaseGroupId, &mbid(4, album))
-                .musicbrainz(ItemKey::MusicBrainzArtistId, &mbid(5, i % 3001))
-                .musicbrainz(ItemKey::MusicBrainzReleaseArtistId, &mbid(6, album % 2003));
-        }
-        tagger
-            .picture(
-                lofty::picture::PictureType::CoverFront,
-                &testkit::noise_png(cover_kib, i as u32),
-            )
-            .save(&path);
-    }
 }
 
 /// Drops the page cache (needs root on Linux); whether it worked.

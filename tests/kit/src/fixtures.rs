@@ -308,6 +308,82 @@ impl Tagger {
     }
 }
 
+/// Writes a library of `files` one-second MP3s to `root`: `albums/album NNNN/NN track I.mp3`, ten
+/// to an album, each with an ID3v2 tag and a `cover_kib` PNG front cover. The tags are those a
+/// tagged collection has: title, artist, album artist, album, track and disc numbers with totals,
+/// year, one or two genres, ReplayGain levels; every other album carries MusicBrainz ids
+/// (recording, release track, release, release group, artist, album artist) as Picard writes
+/// them, and one album in twenty is a compilation of several artists.
+pub fn tagged_library(root: &Path, files: usize, cover_kib: usize) {
+    let audio = silent_mp3(1.0);
+    // A UUID of the form MusicBrainz uses, made of a kind and a number.
+    let mbid = |kind: u32, n: usize| format!("{kind:08x}-0000-4000-8000-{n:012x}");
+    for i in 0..files {
+        let (album, number) = (i / 10, i % 10 + 1);
+        let folder = root.join(format!("albums/album {album:04}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join(format!("{number:02} track {i}.mp3"));
+        std::fs::write(&path, &audio).unwrap();
+        let compilation = album % 20 == 7;
+        let album_artist = if compilation {
+            "Various Artists".to_owned()
+        } else {
+            format!("Artist {}", album % 2003)
+        };
+        let artist = if compilation {
+            format!("Artist {}", i % 3001)
+        } else {
+            album_artist.clone()
+        };
+        let genre = if album % 3 == 0 {
+            format!("Genre {}; Genre {}", album % 40, (album + 1) % 40)
+        } else {
+            format!("Genre {}", album % 40)
+        };
+        let two_discs = album % 5 == 0;
+        let (disc, track) = if two_discs {
+            ((number as u32 - 1) / 5 + 1, (number as u32 - 1) % 5 + 1)
+        } else {
+            (1, number as u32)
+        };
+        let mut tagger = Tagger::default()
+            .title(&format!("Track {i}"))
+            .artist(&artist)
+            .album_artist(&album_artist)
+            .album(&format!("Album {album}"))
+            .track(track)
+            .track_total(if two_discs { 5 } else { 10 })
+            .disc(disc, Some(if two_discs { 2 } else { 1 }))
+            .date(&format!("{}-05-01", 1960 + album % 60))
+            .genres(&[&genre])
+            .replay_gain(("-6.50 dB", "0.988547"), ("-7.10 dB", "1.000000"));
+        if compilation {
+            tagger = tagger.compilation();
+        }
+        if album % 2 == 1 {
+            tagger = tagger
+                .musicbrainz(lofty::tag::ItemKey::MusicBrainzRecordingId, &mbid(1, i))
+                .musicbrainz(lofty::tag::ItemKey::MusicBrainzTrackId, &mbid(2, i))
+                .musicbrainz(lofty::tag::ItemKey::MusicBrainzReleaseId, &mbid(3, album))
+                .musicbrainz(
+                    lofty::tag::ItemKey::MusicBrainzReleaseGroupId,
+                    &mbid(4, album),
+                )
+                .musicbrainz(lofty::tag::ItemKey::MusicBrainzArtistId, &mbid(5, i % 3001))
+                .musicbrainz(
+                    lofty::tag::ItemKey::MusicBrainzReleaseArtistId,
+                    &mbid(6, album % 2003),
+                );
+        }
+        tagger
+            .picture(
+                lofty::picture::PictureType::CoverFront,
+                &noise_png(cover_kib, i as u32),
+            )
+            .save(&path);
+    }
+}
+
 /// Writes an ID3v2 tag into the file at `path`: title, artist, album and, if given, a front cover.
 pub fn tag_file(path: &Path, title: &str, artist: &str, album: &str, cover: Option<&[u8]>) {
     let mut tagger = Tagger::default().title(title).artist(artist).album(album);
