@@ -59,19 +59,7 @@ fn make(dir: &Path, name: &str, seconds: f32, args: &[&str]) -> PathBuf {
 /// The sample frames ffmpeg decodes from `file` at 48 kHz (as a player would: Opus pre-skip and
 /// end trimming, the LAME tag's delay and padding).
 fn decoded_frames(file: &Path) -> usize {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "ffmpeg cannot decode {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout.len() / 2
+    testkit::decoded(file).len()
 }
 
 /// Runs `tool` on `file`; its output when it succeeds, a failure naming it otherwise.

@@ -56,7 +56,7 @@ async fn respond(req: &mut ServiceRequest) -> Result<HttpResponse, Error> {
     };
     let cap = super::listener::cap_of(req.request(), &state);
     let target = super::transcoded::asked(req, track, cap)?;
-    super::transcoded::send(req, &state, track, target).await
+    super::transcoded::send(req, &state, track, target, 0).await
 }
 
 /// The library rescanned after a miss (rate-limited, on the blocking pool), so that a file added

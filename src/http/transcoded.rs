@@ -25,7 +25,7 @@ use crate::library::{Codec, Content, Track};
 use crate::state::AppState;
 use crate::stream::range::{self, Plan as RangePlan};
 use crate::stream::{Multipart, Segment, transcode_pump};
-use crate::transcode::{Format, Plan, ReadAt, Source, Target};
+use crate::transcode::{Format, Plan, RATE, ReadAt, Source, Target};
 
 /// The query of a track request.
 #[derive(Debug, Deserialize)]
@@ -80,15 +80,17 @@ fn already(track: &Track, target: Target) -> bool {
 }
 
 /// The answer to `req` for `track`: made into `target` when one is asked and the original is not
-/// already it, else the original (as `track` decides and renders it).
+/// already it (or the answer is to begin `seconds_in` seconds into the track), else the original
+/// (as `track` decides and renders it).
 pub(super) async fn send(
     req: &mut ServiceRequest,
     state: &AppState,
     track: &Track,
     target: Option<Target>,
+    seconds_in: u64,
 ) -> Result<HttpResponse, Error> {
     if let Some(target) = target
-        && let Some(res) = respond(req, state, track, target).await?
+        && let Some(res) = respond(req, state, track, target, seconds_in).await?
     {
         return Ok(res);
     }
@@ -96,14 +98,16 @@ pub(super) async fn send(
     super::track::render(req, state, decided).await
 }
 
-/// The answer to `req` for `track` made into `target`; `None` when the original is to be sent.
+/// The answer to `req` for `track` made into `target` from `seconds_in` seconds in (up to its
+/// last whole second); `None` when the original is to be sent.
 async fn respond(
     req: &mut ServiceRequest,
     state: &AppState,
     track: &Track,
     target: Target,
+    seconds_in: u64,
 ) -> Result<Option<HttpResponse>, Error> {
-    if already(track, target) {
+    if seconds_in == 0 && already(track, target) {
         return Ok(None);
     }
     if state.counters.active_streams() >= state.limits.max_streams {
@@ -135,10 +139,16 @@ async fn respond(
             return Ok(None);
         }
     };
-    let plan = Plan::new(target, facts, serial(&track.id), &comments(track));
+    let seconds_in = seconds_in.min(facts.output_samples() / u64::from(RATE));
+    let start = seconds_in * u64::from(RATE);
+    let plan = Plan::new(target, facts, start, serial(&track.id), &comments(track));
     let len = plan.layout.len();
+    let from = match seconds_in {
+        0 => String::new(),
+        secs => format!("-from{secs}"),
+    };
     let etag = header::EntityTag::new_strong(format!(
-        "{}-{}{}",
+        "{}-{}{}{from}",
         opened.etag,
         target.format.name(),
         target.kbps

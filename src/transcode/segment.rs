@@ -25,14 +25,27 @@ pub struct Plan {
     pub head: Vec<u8>,
     /// The Ogg stream's serial number.
     pub serial: u32,
+    /// The output sample of the source the transcode begins at (0, or a `timeOffset`).
+    pub start: u64,
 }
 
 impl Plan {
-    /// The plan of `layout.target` for a source with `facts`; `serial` numbers its Ogg stream and
-    /// `comments` (`KEY=value`) tag it.
-    pub fn new(target: super::Target, facts: Facts, serial: u32, comments: &[String]) -> Self {
+    /// The plan of `target` for a source with `facts`, from its output sample `start` (on a whole
+    /// source sample, as every whole second is) to its end, made as a file of its own; `serial`
+    /// numbers its Ogg stream and `comments` (`KEY=value`) tag it.
+    pub fn new(
+        target: super::Target,
+        facts: Facts,
+        start: u64,
+        serial: u32,
+        comments: &[String],
+    ) -> Self {
+        assert!(
+            facts.aligned(start),
+            "a transcode starts on a source sample"
+        );
         let channels = facts.output_channels();
-        let samples = facts.output_samples();
+        let samples = facts.output_samples().saturating_sub(start);
         let head = match target.format {
             Format::Opus => ogg::head(channels, facts.rate, serial, comments),
             Format::Mp3 => Vec::new(),
@@ -52,6 +65,7 @@ impl Plan {
             facts,
             head,
             serial,
+            start,
         }
     }
 
@@ -74,7 +88,8 @@ impl Plan {
             return Ok(());
         }
         let pre_roll = self.pre_roll(frames.start);
-        let mut samples = Samples::open(source, &self.facts, (frames.start - pre_roll) * frame)?;
+        let from = self.start + (frames.start - pre_roll) * frame;
+        let mut samples = Samples::open(source, &self.facts, from)?;
         let channels = self.facts.output_channels();
         let mut encoder = Encoder::new(layout.target, channels)?;
         let mut pcm = vec![0f32; frame as usize * samples.channels()];
@@ -128,7 +143,7 @@ impl Plan {
     fn pre_roll(&self, start: u64) -> u64 {
         let frame = self.layout.target.format.frame();
         let mut frames = PRE_ROLL.div_ceil(frame);
-        while frames < start && !self.facts.aligned((start - frames) * frame) {
+        while frames < start && !self.facts.aligned(self.start + (start - frames) * frame) {
             frames += 1;
         }
         frames.min(start)
@@ -140,7 +155,7 @@ mod tests {
     use std::io::Write as _;
 
     use super::*;
-    use crate::transcode::{Format, Target};
+    use crate::transcode::{Format, RATE, Target};
 
     /// A WAV file of `seconds` of a chord at `rate` Hz with `channels` channels.
     fn wav(rate: u32, channels: u16, seconds: u32) -> tempfile::NamedTempFile {
@@ -184,21 +199,26 @@ mod tests {
     }
 
     /// Every segment made on its own, in reverse order, is the bytes the layout says, and the
-    /// same as made in order; for rates that divide 48 kHz evenly and for one that does not.
+    /// same as made in order; for rates that divide 48 kHz evenly and for one that does not, from
+    /// the start and from a few seconds in.
     #[test]
     fn segments_are_the_same_bytes_in_any_order_and_fill_the_layout() {
-        for (rate, channels, format) in [
-            (44_100, 2, Format::Opus),
-            (22_050, 1, Format::Mp3),
-            (48_000, 2, Format::Mp3),
-            (47_999, 2, Format::Opus),
+        for (rate, channels, format, seconds_in) in [
+            (44_100, 2, Format::Opus, 0),
+            (22_050, 1, Format::Mp3, 0),
+            (48_000, 2, Format::Mp3, 0),
+            (47_999, 2, Format::Opus, 0),
+            (44_100, 2, Format::Mp3, 5),
+            (47_999, 1, Format::Opus, 3),
         ] {
             let file = wav(rate, channels, 9);
             let source = Source::open(file.path()).unwrap();
             let facts = Facts::read(&source).unwrap();
             assert_eq!((facts.rate, facts.frames), (rate, u64::from(rate) * 9));
             let target = Target::new(format, format.default_bitrate());
-            let plan = Plan::new(target, facts, 7, &[]);
+            let start = seconds_in * u64::from(RATE);
+            let plan = Plan::new(target, facts, start, 7, &[]);
+            assert_eq!(plan.layout.samples, (9 - seconds_in) * u64::from(RATE));
             let whole: Vec<u8> = (0..plan.layout.segments())
                 .flat_map(|s| made(&plan, &source, s))
                 .collect();
@@ -212,7 +232,7 @@ mod tests {
                 let range = bytes.start as usize..bytes.end as usize;
                 assert!(
                     made(&plan, &source, s) == whole[range],
-                    "{rate} Hz {format:?}: segment {s} made alone differs"
+                    "{rate} Hz {format:?} from {seconds_in} s: segment {s} made alone differs"
                 );
             }
         }
@@ -228,7 +248,7 @@ mod tests {
                 frames: u64::from(rate) * 600,
             };
             for format in [Format::Opus, Format::Mp3] {
-                let plan = Plan::new(Target::new(format, 128), facts, 0, &[]);
+                let plan = Plan::new(Target::new(format, 128), facts, 0, 0, &[]);
                 let frame = format.frame();
                 for s in 1..plan.layout.segments() {
                     let start = plan.layout.segment_frames(s).start;

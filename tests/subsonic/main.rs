@@ -105,6 +105,7 @@ const ADDED_ATTRIBUTES: &[&str] = &[
     "displayAlbumArtist",
     "isCompilation",
     "sortName",
+    "helpUrl",
 ];
 
 /// OpenSubsonic's elements inside an item (not the answers of the same names, `genres` of

@@ -71,6 +71,7 @@ async fn the_extensions_are_listed_without_credentials() {
             { "name": "apiKeyAuthentication", "versions": [1] },
             { "name": "formPost", "versions": [1] },
             { "name": "songLyrics", "versions": [1] },
+            { "name": "transcodeOffset", "versions": [1] },
         ])
     );
     let (_, _, xml) = get(&server, "getOpenSubsonicExtensions.view").await;
@@ -116,6 +117,26 @@ async fn a_password_is_checked_once_then_known_and_other_mechanisms_get_their_co
     }
     assert_eq!(throttled, Some(0), "failed sign-ins are throttled");
     assert_eq!(json(&server, &plain).await["status"], "ok");
+}
+
+/// Token authentication without an app password (41) and an unknown API key (44) say where keys
+/// and app passwords are made; other faults point nowhere.
+#[tokio::test]
+async fn the_faults_a_key_mends_point_at_the_apps_page() {
+    let fixture = Fixture::new();
+    let server = server(&fixture, true).await;
+    let apps = format!("http://{}/#/apps", server.addr);
+    for call in ["ping?u=alice&t=abc&s=def", "ping?apiKey=abc"] {
+        assert_eq!(
+            json(&server, call).await["error"]["helpUrl"],
+            *apps,
+            "{call}"
+        );
+    }
+    let (_, _, xml) = get(&server, "ping.view?apiKey=abc").await;
+    assert!(xml.contains(&format!("helpUrl=\"{apps}\"")), "{xml}");
+    let wrong = json(&server, "ping?u=alice&p=wrong").await;
+    assert!(wrong["error"].get("helpUrl").is_none(), "{wrong}");
 }
 
 #[tokio::test]
@@ -193,11 +214,10 @@ async fn bytes(
     (res.status(), etag, res.bytes().await.unwrap().to_vec())
 }
 
-#[tokio::test]
-async fn stream_and_download_send_the_file_or_its_transcode_by_id_with_ranges() {
-    let fixture = Fixture::new();
-    let wav = fixture.wav("one.wav", 3.0);
-    let server = server(&fixture, true).await;
+/// A server with users on `fixture` (whose one track is `one`): it, the track's id, and alice's
+/// credentials for a query.
+async fn one_track(fixture: &Fixture) -> (TestServer, String, String) {
+    let server = server(fixture, true).await;
     let id = server
         .state
         .library
@@ -207,6 +227,14 @@ async fn stream_and_download_send_the_file_or_its_transcode_by_id_with_ranges() 
         .id
         .clone();
     let auth = format!("u=alice&p={}", PASSWORD.replace(' ', "%20"));
+    (server, id, auth)
+}
+
+#[tokio::test]
+async fn stream_and_download_send_the_file_or_its_transcode_by_id_with_ranges() {
+    let fixture = Fixture::new();
+    let wav = fixture.wav("one.wav", 3.0);
+    let (server, id, auth) = one_track(&fixture).await;
     for call in ["stream", "stream.view", "download", "download.view"] {
         let (status, _, body) = bytes(&server, &format!("/rest/{call}?id={id}&{auth}"), None).await;
         assert_eq!(status, StatusCode::OK, "{call}");
@@ -262,6 +290,100 @@ async fn stream_and_download_send_the_file_or_its_transcode_by_id_with_ranges() 
         code(&server, &format!("stream?id={id}&u=alice&p=wrong")).await,
         40
     );
+}
+
+/// `timeOffset` (the `transcodeOffset` extension) starts a transcode that many seconds in, as a
+/// file of its own: exactly the rest of the track when decoded, ranges of the same bytes, its own
+/// ETag; past the end, the last part second. A stream that would be the original is made into Opus
+/// for it; `raw` and `download` ignore it.
+#[tokio::test]
+async fn time_offset_starts_a_transcode_that_far_in() {
+    if !testkit::installed("the timeOffset test", &["/usr/bin/ffmpeg"], "ffmpeg") {
+        return;
+    }
+    let fixture = Fixture::new();
+    let wav = fixture.wav("one.wav", 5.5);
+    let (server, id, auth) = one_track(&fixture).await;
+    let call = |query: &str| format!("/rest/stream?id={id}&{auth}&{query}");
+    let out = tempfile::tempdir().unwrap();
+    let decoded = |body: &[u8]| -> Vec<f64> {
+        let file = out.path().join("made");
+        std::fs::write(&file, body).unwrap();
+        testkit::decoded(&file).into_iter().map(f64::from).collect()
+    };
+    // How alike two stretches of the (noise) track are: near 1 at the same point, near 0 apart.
+    let alike = |a: &[f64], b: &[f64]| {
+        let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(x, y)| x * y).sum::<f64>();
+        dot(a, b) / (dot(a, a) * dot(b, b)).sqrt()
+    };
+    for (query, whole, etag_end, seconds_in) in [
+        (
+            "format=mp3&timeOffset=2",
+            "format=mp3",
+            "-mp3192-from2\"",
+            2,
+        ),
+        ("timeOffset=2", "format=opus", "-opus128-from2\"", 2),
+        (
+            "format=opus&maxBitRate=64&timeOffset=4",
+            "format=opus&maxBitRate=64",
+            "-opus64-from4\"",
+            4,
+        ),
+        (
+            "format=mp3&timeOffset=3600",
+            "format=mp3",
+            "-mp3192-from5\"",
+            5,
+        ),
+    ] {
+        let (status, tag, body) = bytes(&server, &call(query), None).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert!(tag.ends_with(etag_end), "{query}: {tag}");
+        let got = decoded(&body);
+        let (_, _, whole) = bytes(&server, &call(whole), None).await;
+        let whole = decoded(&whole);
+        assert_eq!(whole.len(), 5 * 48_000 + 24_000, "{query}: the whole track");
+        let skipped = seconds_in * 48_000;
+        assert!(
+            got.len().abs_diff(whole.len() - skipped) <= 1,
+            "{query}: {} samples, the rest of the track is {}",
+            got.len(),
+            whole.len() - skipped
+        );
+        // The same sound as the whole transcode's from that second (past the first 50 ms, where
+        // a pipeline starting cold differs).
+        let span = 2_400..got.len().min(24_000);
+        let shifted = span.start + skipped..span.end + skipped;
+        let same = alike(&got[span.clone()], &whole[shifted]);
+        assert!(
+            same > 0.9,
+            "{query}: {same:.2} alike to the track from {seconds_in} s"
+        );
+        let from = body.len() / 3;
+        let (status, range_tag, tail) =
+            bytes(&server, &call(query), Some(&format!("bytes={from}-"))).await;
+        assert_eq!((status, range_tag), (StatusCode::PARTIAL_CONTENT, tag));
+        assert!(
+            tail == body[from..],
+            "{query}: a range differs from the whole"
+        );
+    }
+    for path in [
+        call("format=raw&timeOffset=2"),
+        format!("/rest/download?id={id}&{auth}&timeOffset=2"),
+    ] {
+        let (status, _, body) = bytes(&server, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(body == wav, "{path}: the file");
+    }
+    for bad in ["soon", "-1", "1.5"] {
+        assert_eq!(
+            code(&server, &call(&format!("timeOffset={bad}"))[6..]).await,
+            0,
+            "{bad}"
+        );
+    }
 }
 
 /// Runs `audio-streamer user <args>` on `fixture`'s users file and data; its standard output.

@@ -2,8 +2,10 @@
 //! preconditions, the byte pump). `stream` transcodes when asked: `format` (`opus`, `mp3`) at
 //! `maxBitRate` kbit/s; with another or no `format`, the original, or Opus where the original is
 //! above `maxBitRate` (not for `raw`) or the cap the operator set for the user, which also lowers
-//! an asked rate. The
-//! original is sent when it already is what was asked. Neither counts as a play (`scrobble` does).
+//! an asked rate. The original is sent when it already is what was asked. `timeOffset` (seconds,
+//! the `transcodeOffset` extension) starts a transcode that far in, as a file of its own (exact
+//! length, ranges); a stream that would be the original is made into Opus for it, and `raw` and
+//! `download` ignore it. Neither counts as a play (`scrobble` does).
 //!
 //! `getCoverArt`: the cover of a song, album or artist by the id the entries give as `coverArt`,
 //! as stored, or fitted into `size`×`size` as JPEG ([`crate::covers`]).
@@ -46,19 +48,24 @@ pub(super) async fn answer(
         (Some(asked), Some(cap)) => Some(asked.min(cap)),
         (asked, cap) => asked.or(cap),
     };
+    let seconds_in = match params.number::<u64>("timeOffset", 0)? {
+        _ if download || format == Some("raw") => 0,
+        secs => secs,
+    };
     let over = |kbps: u32| track.tags.stream.bit_rate().is_none_or(|rate| rate > kbps);
+    let made =
+        |format: Format| Target::new(format, kbps.unwrap_or_else(|| format.default_bitrate()));
     let target = match format.and_then(Format::parse) {
         _ if download => None,
-        Some(format) => Some(Target::new(
-            format,
-            kbps.unwrap_or_else(|| format.default_bitrate()),
-        )),
+        Some(format) => Some(made(format)),
+        // Opus from the offset asked.
+        None if seconds_in > 0 => Some(made(Format::Opus)),
         // The original, or Opus where it is above the rate asked or the user's cap.
         None => kbps
             .filter(|&kbps| over(kbps))
             .map(|kbps| Target::new(Format::Opus, kbps)),
     };
-    Ok(crate::http::transcoded::send(req, state, track, target).await)
+    Ok(crate::http::transcoded::send(req, state, track, target, seconds_in).await)
 }
 
 /// The answer to `getCoverArt`: the image, or the fault (70 for an id without a cover).

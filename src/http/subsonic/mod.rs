@@ -67,6 +67,7 @@ const EXTENSIONS: &[(&str, i64)] = &[
     ("apiKeyAuthentication", 1),
     ("formPost", 1),
     ("songLyrics", 1),
+    ("transcodeOffset", 1),
 ];
 
 /// A request's parameters: the query's, then a posted form's, in order (a name may repeat).
@@ -231,10 +232,17 @@ impl Fault {
         }
     }
 
-    fn answer(&self) -> Element {
-        let error = Element::new("error")
+    /// The failed envelope, with a `helpUrl` to the page where app passwords and API keys are
+    /// made (at the address `req` reached) for the faults one of them mends.
+    fn answer(&self, req: &HttpRequest) -> Element {
+        let mut error = Element::new("error")
             .attr("code", self.code())
             .attr("message", self.to_string());
+        if matches!(self, Self::TokenNotSupported | Self::InvalidApiKey) {
+            let info = req.connection_info();
+            let url = format!("{}://{}/#/apps", info.scheme(), info.host());
+            error = error.attr("helpUrl", url);
+        }
         envelope::root(false).child(error)
     }
 }
@@ -252,7 +260,7 @@ pub(super) async fn serve(req: ServiceRequest) -> Result<ServiceResponse, actix_
         Method::POST => read_form(&http, &mut payload, &mut params).await,
         _ => {
             let fault = Fault::UnknownMethod(http.method().to_string());
-            let res = write(StatusCode::METHOD_NOT_ALLOWED, Err(fault), &wire(&params));
+            let res = write(StatusCode::METHOD_NOT_ALLOWED, Err(fault), &http, &params);
             return Ok(ServiceResponse::new(http, res));
         }
     };
@@ -270,7 +278,7 @@ pub(super) async fn serve(req: ServiceRequest) -> Result<ServiceResponse, actix_
             Ok(_) if method == "getCoverArt" => {
                 let res = match media::cover(&http, &state, &params).await {
                     Ok(res) => res,
-                    Err(fault) => write(StatusCode::OK, Err(fault), &wire(&params)),
+                    Err(fault) => write(StatusCode::OK, Err(fault), &http, &params),
                 };
                 return Ok(ServiceResponse::new(http, res));
             }
@@ -283,7 +291,7 @@ pub(super) async fn serve(req: ServiceRequest) -> Result<ServiceResponse, actix_
                     {
                         Ok(Ok(res)) => res,
                         Ok(Err(err)) => err.answer(super::error::Format::Subsonic),
-                        Err(fault) => write(StatusCode::OK, Err(fault), &wire(&params)),
+                        Err(fault) => write(StatusCode::OK, Err(fault), req.request(), &params),
                     };
                 return Ok(req.into_response(res));
             }
@@ -298,7 +306,7 @@ pub(super) async fn serve(req: ServiceRequest) -> Result<ServiceResponse, actix_
             Err(fault) => Err(fault),
         },
     };
-    let res = write(StatusCode::OK, result, &wire(&params));
+    let res = write(StatusCode::OK, result, &http, &params);
     Ok(ServiceResponse::new(http, res))
 }
 
@@ -515,9 +523,15 @@ fn extensions(root: Element) -> Element {
     )
 }
 
-fn write(status: StatusCode, result: Result<Element, Fault>, wire: &Wire) -> HttpResponse {
-    let answer = result.unwrap_or_else(|fault| fault.answer());
-    let (kind, body) = envelope::write(&answer, wire);
+/// The answer (or the fault's envelope) to `req`, in the wire format its `params` ask for.
+fn write(
+    status: StatusCode,
+    result: Result<Element, Fault>,
+    req: &HttpRequest,
+    params: &Params,
+) -> HttpResponse {
+    let answer = result.unwrap_or_else(|fault| fault.answer(req));
+    let (kind, body) = envelope::write(&answer, &wire(params));
     HttpResponse::build(status)
         .content_type(kind)
         .insert_header((header::CACHE_CONTROL, "no-store"))

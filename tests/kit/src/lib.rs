@@ -32,6 +32,26 @@ pub fn status_kib(pids: &[u32], field: &str) -> u64 {
         .sum()
 }
 
+/// The audio of `file` as ffmpeg decodes it: mono 16-bit samples at 48 kHz.
+pub fn decoded(file: &std::path::Path) -> Vec<i16> {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(file)
+        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "ffmpeg cannot decode {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .chunks_exact(2)
+        .map(|s| i16::from_le_bytes([s[0], s[1]]))
+        .collect()
+}
+
 /// Whether every one of `tools` (absolute paths) is installed; prints one line saying what is
 /// skipped and how to install `packages` when not, and panics instead under `CI=true`.
 pub fn installed(what: &str, tools: &[&str], packages: &str) -> bool {
