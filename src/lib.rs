@@ -5,8 +5,8 @@
 //! - [`library`]: what a track is and where its bytes live; [`catalog`]: its albums, artists and
 //!   genres; [`auth`]: users, signed links, throttle; [`covers`]: covers resized for apps;
 //! - [`transcode`]: tracks made into Opus or MP3 in the server, seekable like files;
-//! - [`data`]: the listeners' data (stars, plays, playlists, play queues) in SQLite or PostgreSQL;
-//!   [`playing`]: what each listener plays now (in memory);
+//! - [`data`]: the listeners' data (stars, plays, playlists, play queues, what plays now) in
+//!   SQLite or PostgreSQL;
 //! - [`stats`]: counters and memory samples; [`metrics`]: them for Prometheus; [`config`]: flags into settings;
 //! - `state`: what the handlers share and how it starts.
 
@@ -22,7 +22,6 @@ mod http;
 pub mod library;
 pub mod manage;
 pub mod metrics;
-pub mod playing;
 mod state;
 pub mod stats;
 mod stream;

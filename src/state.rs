@@ -14,7 +14,6 @@ use crate::library::{
     Cache, LibraryError, ObjectLibrary, SharedLibrary, Watcher, list_every, watch_folder,
 };
 use crate::metrics::Metrics;
-use crate::playing::NowPlaying;
 use crate::stats::{Counters, Sampler, Snapshot};
 use crate::stream::Watchdog;
 use crate::transcode::Transcoder;
@@ -72,8 +71,6 @@ pub struct AppState {
     pub data: Data,
     /// Where transcodes run, and their cap.
     pub transcoder: Arc<Transcoder>,
-    /// What each listener is playing now, as their apps said.
-    pub now_playing: NowPlaying,
     /// Covers resized for apps, and their cache.
     pub covers: Covers,
 }
@@ -158,7 +155,6 @@ impl AppState {
             watchdog,
             cache,
             data,
-            now_playing: NowPlaying::default(),
             covers: Covers::default(),
         });
         if state.access.is_some() {

@@ -1,5 +1,5 @@
 //! The listeners' data: stars, ratings and plays, playlists, the play queue and bookmarks per user,
-//! and what replicas share about signing in (sessions signed out early, the login throttle), in
+//! what each plays now, and what replicas share about signing in (sessions signed out early, the login throttle), in
 //! SQLite (`<--data-dir>/audio-streamer.db`) or PostgreSQL (`--database`). No HTTP here: the HTTP
 //! layer decides who the user is and maps each [`DataError`] to a status.
 //!
@@ -20,6 +20,7 @@ mod annotations;
 mod check;
 mod credentials;
 mod open;
+mod playing;
 mod playlists;
 mod queue;
 mod sessions;
@@ -41,6 +42,7 @@ pub use self::check::{
     MAX_COMMENT_CHARS, MAX_ENTRIES, MAX_ID_BYTES, MAX_NAME_CHARS, MAX_QUEUE, MAX_RATING,
 };
 pub use self::credentials::{Credential, CredentialKind};
+pub use self::playing::Playing;
 pub use self::playlists::{Playlist, PlaylistEdit, PlaylistInfo};
 pub use self::queue::{Bookmark, PlayQueue};
 pub use self::settings::Quality;

@@ -191,6 +191,10 @@ async fn stars_ratings_plays_and_now_playing() {
     assert_eq!(starred["starred2"]["artist"].as_array().unwrap().len(), 1);
     let song = json(&again, &signed(&format!("getSong?id={first}"))).await;
     assert_eq!(song["song"]["playCount"], 2);
+    // So is what plays now: a replica shows what its apps told another.
+    let now = json(&again, &signed("getNowPlaying")).await;
+    assert_eq!(now["nowPlaying"]["entry"][0]["id"], first.as_str(), "{now}");
+    assert_eq!(now["nowPlaying"]["entry"][0]["playerName"], "phone");
     check_json(&fixture);
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use super::envelope::Element;
 use super::items::time;
 use super::{Call, Fault};
-use crate::data::{Kind, PlaylistEdit, PlaylistInfo};
+use crate::data::{Kind, Playing, PlaylistEdit, PlaylistInfo};
 use crate::library::Library;
 
 /// The most ids one call may name (`star`, `scrobble`, a playlist's songs at once).
@@ -115,7 +115,10 @@ impl Call<'_> {
         let submission = self.params.flag("submission")?.unwrap_or(true);
         if !submission {
             let last = ids.last().expect("not empty");
-            self.state.now_playing.set(self.user, last, &self.client());
+            self.state
+                .data
+                .set_playing(self.user, last, &self.client())
+                .await?;
             return Ok(None);
         }
         let times = self
@@ -137,8 +140,8 @@ impl Call<'_> {
 
     /// `getNowPlaying`: what each listener played last, in the last ten minutes.
     pub(super) async fn now_playing(&self, library: &Library) -> Result<Element, Fault> {
-        let playing = self.state.now_playing.list();
-        let shown: Vec<(usize, &crate::playing::Playing)> = playing
+        let playing = self.state.data.now_playing().await?;
+        let shown: Vec<(usize, &Playing)> = playing
             .iter()
             .filter_map(|entry| Some((library.index_of(&entry.track)?, entry)))
             .collect();
@@ -147,7 +150,7 @@ impl Call<'_> {
         let entries = shown
             .iter()
             .map(|&(i, entry)| {
-                let minutes = entry.since.elapsed().as_secs() / 60;
+                let minutes = entry.since.elapsed().map_or(0, |d| d.as_secs() / 60);
                 view.song("entry", i)
                     .attr("username", entry.user.as_str())
                     .attr("minutesAgo", minutes)
