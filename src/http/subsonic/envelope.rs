@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
+use serde::ser::{Serialize, SerializeMap as _, SerializeSeq as _, Serializer};
 
 /// The protocol version answered.
 pub(super) const VERSION: &str = "1.16.1";
@@ -77,16 +77,20 @@ impl From<bool> for Scalar {
     }
 }
 
-impl Scalar {
-    fn json(&self) -> Value {
+/// A scalar as a JSON value (a fraction that is not finite as `null`).
+impl Serialize for Scalar {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Text(text) => Value::String(text.clone()),
-            Self::Int(n) => Value::from(*n),
-            Self::Bool(b) => Value::Bool(*b),
-            Self::Float(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+            Self::Text(text) => serializer.serialize_str(text),
+            Self::Int(n) => serializer.serialize_i64(*n),
+            Self::Bool(b) => serializer.serialize_bool(*b),
+            Self::Float(n) if n.is_finite() => serializer.serialize_f64(*n),
+            Self::Float(_) => serializer.serialize_none(),
         }
     }
+}
 
+impl Scalar {
     fn xml(&self, out: &mut String) {
         match self {
             Self::Text(text) => escape(text, out),
@@ -170,25 +174,6 @@ impl Element {
         }
     }
 
-    fn json(&self) -> Value {
-        let mut map = Map::new();
-        for (name, value) in &self.attributes {
-            map.insert((*name).to_owned(), value.json());
-        }
-        for child in &self.children {
-            let (name, value) = match child {
-                Child::One(element) => (element.name, element.json()),
-                Child::List(name, elements) => {
-                    (*name, elements.iter().map(Element::json).collect())
-                }
-                Child::Values(name, values) => (*name, values.iter().map(Scalar::json).collect()),
-                Child::Text(text) => ("value", Value::String(text.clone())),
-            };
-            map.insert(name.to_owned(), value);
-        }
-        Value::Object(map)
-    }
-
     fn xml(&self, out: &mut String, namespace: bool) {
         out.push('<');
         out.push_str(self.name);
@@ -224,6 +209,51 @@ impl Element {
             }
         }
         let _ = write!(out, "</{}>", self.name);
+    }
+}
+
+/// An element as a JSON object, written straight out (no tree of values in between): its
+/// attributes as fields, then each child under its name, a list as an array.
+impl Serialize for Element {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map =
+            serializer.serialize_map(Some(self.attributes.len() + self.children.len()))?;
+        for (name, value) in &self.attributes {
+            map.serialize_entry(name, value)?;
+        }
+        for child in &self.children {
+            match child {
+                Child::One(element) => map.serialize_entry(element.name, element)?,
+                Child::List(name, elements) => map.serialize_entry(name, &Array(elements))?,
+                Child::Values(name, values) => map.serialize_entry(name, &Array(values))?,
+                Child::Text(text) => map.serialize_entry("value", text)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// Items written as a JSON array.
+struct Array<'a, T>(&'a [T]);
+
+impl<T: Serialize> Serialize for Array<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
+            seq.serialize_element(item)?;
+        }
+        seq.end()
+    }
+}
+
+/// `{"subsonic-response": root}`.
+struct Envelope<'a>(&'a Element);
+
+impl Serialize for Envelope<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("subsonic-response", self.0)?;
+        map.end()
     }
 }
 
@@ -304,15 +334,17 @@ pub(super) fn write(root: &Element, wire: &Wire) -> (&'static str, String) {
             root.xml(&mut out, true);
             ("text/xml; charset=utf-8", out)
         }
-        Wire::Json => {
-            let json = serde_json::json!({ "subsonic-response": root.json() });
-            ("application/json", json.to_string())
-        }
-        Wire::Jsonp(callback) => {
-            let json = serde_json::json!({ "subsonic-response": root.json() });
-            ("application/javascript", format!("{callback}({json});"))
-        }
+        Wire::Json => ("application/json", json(root)),
+        Wire::Jsonp(callback) => (
+            "application/javascript",
+            format!("{callback}({});", json(root)),
+        ),
     }
+}
+
+/// The answer as JSON text.
+fn json(root: &Element) -> String {
+    serde_json::to_string(&Envelope(root)).expect("an answer's JSON is always written")
 }
 
 #[cfg(test)]
@@ -347,12 +379,21 @@ mod tests {
 
     #[test]
     fn json_makes_lists_arrays_even_of_one_and_values_scalars() {
-        let (_, json) = write(&root(true).list("e", vec![sample()]), &Wire::Json);
-        let value: Value = serde_json::from_str(&json).unwrap();
+        let one = Element::new("one")
+            .attr("gain", -6.5)
+            .attr("peak", f64::NAN)
+            .text("a \"quoted\" line\n");
+        let answer = root(true).list("e", vec![sample()]).child(one);
+        let (_, json) = write(&answer, &Wire::Json);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         let answer = &value["subsonic-response"];
         assert_eq!(answer["status"], "ok");
         assert_eq!(answer["openSubsonic"], true);
         assert_eq!(answer["e"][0]["versions"], serde_json::json!([1]));
+        assert_eq!(
+            answer["one"],
+            serde_json::json!({ "gain": -6.5, "peak": null, "value": "a \"quoted\" line\n" })
+        );
     }
 
     #[test]

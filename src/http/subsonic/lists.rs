@@ -215,10 +215,8 @@ impl Call<'_> {
             .map(str::to_owned)
             .collect();
         let matches = |text: &str| {
-            terms.is_empty() || {
-                let text = ids::normalize(text);
-                terms.iter().all(|term| text.contains(term.as_str()))
-            }
+            let text = ids::normalize(text);
+            terms.iter().all(|term| text.contains(term.as_str()))
         };
         let paging = |what: &'static str, offset: &'static str| -> Result<(usize, usize), Fault> {
             Ok((
@@ -229,7 +227,12 @@ impl Call<'_> {
         let (artist_offset, artist_count) = paging("artistCount", "artistOffset")?;
         let (album_offset, album_count) = paging("albumCount", "albumOffset")?;
         let (song_offset, song_count) = paging("songCount", "songOffset")?;
-        let pick = |len: usize, offset, count, hit: &dyn Fn(usize) -> bool| -> Vec<usize> {
+        // An empty query (a full sync, page by page) takes each page by its place, touching
+        // nothing before it.
+        let pick = |len: usize, offset: usize, count, hit: &dyn Fn(usize) -> bool| -> Vec<usize> {
+            if terms.is_empty() {
+                return (offset.min(len)..len).take(count).collect();
+            }
             (0..len)
                 .filter(|&i| hit(i))
                 .skip(offset)
