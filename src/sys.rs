@@ -4,7 +4,8 @@
 //!   by the room in a connection's socket;
 //! - [`socket_memory`]: `getsockopt(SO_MEMINFO)`, so the metrics can say what the kernel holds for
 //!   the connections of listeners;
-//! - [`trim_heap`]: `malloc_trim(0)`, so memory freed after a burst of listeners goes back to the OS;
+//! - [`trim_heap`]: `malloc_trim(0)`, so memory freed after a burst of listeners, or by a password
+//!   check (argon2id's 19 MiB), goes back to the OS;
 //! - [`dup_socket`]: borrows a connection's descriptor to duplicate it, so the send-timeout watchdog
 //!   holds its own handle to the socket it may have to shut down;
 //! - [`sendfile`]: borrows a connection's descriptor for `sendfile(2)`, so file bytes go from the

@@ -160,11 +160,15 @@ impl Users {
 
 /// Whether `password` matches `hash` (argon2 compares in constant time).
 fn matches(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
+    let matched = PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
-    })
+    });
+    // The hash's 19 MiB of blocks were just freed, into this thread's arena, which glibc keeps
+    // resident: give them back now, not at the next periodic trim.
+    crate::sys::trim_heap();
+    matched
 }
 
 /// An argon2id PHC string for `password` with a random salt.
