@@ -14,8 +14,6 @@
 //! genres) and timed. Everything stays in a temp folder that is removed at the end.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use audio_streamer::library::SharedLibrary;
@@ -116,22 +114,11 @@ struct Sample {
 /// Runs `scan` while a thread samples RSS every 2 ms.
 fn measure(scan: impl FnOnce()) -> Sample {
     let before = rss();
-    let peak = Arc::new(AtomicU64::new(before));
-    let done = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let (peak, done) = (Arc::clone(&peak), Arc::clone(&done));
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                peak.fetch_max(rss(), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        })
-    };
+    let peak = testkit::measure::Peak::start(rss, Duration::from_millis(2));
     let started = Instant::now();
     scan();
     let secs = started.elapsed().as_secs_f64();
-    done.store(true, Ordering::Relaxed);
-    sampler.join().unwrap();
+    let peak = peak.stop();
     // What stays: the library itself, once the scan's garbage is returned (as the server's
     // sampler does every 10 s).
     audio_streamer::trim_heap();
@@ -139,7 +126,7 @@ fn measure(scan: impl FnOnce()) -> Sample {
     Sample {
         secs,
         before,
-        peak: peak.load(Ordering::Relaxed),
+        peak,
         after,
     }
 }

@@ -25,12 +25,11 @@ mod servers;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use servers::{Server, raise_fd_limit, wrk_binary};
+use servers::{Server, raise_fd_limit};
+use testkit::measure::{Peak, Wrk};
 
 const USER: &str = "bench";
 const PASSWORD: &str = "bench password 7";
@@ -127,6 +126,30 @@ impl Target {
         answer
     }
 
+    /// Every item of a paged list: `method` asked with `query(offset)` page after page until one
+    /// comes back empty, the items under `answer[list][item]`; each page's time added to `times`.
+    async fn every(
+        &self,
+        client: &reqwest::Client,
+        method: &str,
+        list: &str,
+        item: &str,
+        query: impl Fn(usize) -> String,
+        times: &mut Vec<Duration>,
+    ) -> Vec<Value> {
+        let mut all = Vec::new();
+        loop {
+            let asked = Instant::now();
+            let answer = self.call(client, method, &query(all.len())).await;
+            times.push(asked.elapsed());
+            let page = answer[list][item].as_array().cloned().unwrap_or_default();
+            if page.is_empty() {
+                return all;
+            }
+            all.extend(page);
+        }
+    }
+
     /// Waits until the server's scan has listed `tracks` songs.
     async fn wait_scanned(&self, tracks: usize) {
         let client = reqwest::Client::new();
@@ -148,7 +171,7 @@ fn supysonic(tmp: &Path, music: &Path) -> Option<Target> {
     let installed = ["supysonic-cli", "supysonic-server"]
         .iter()
         .all(|bin| Path::new("/usr/bin").join(bin).exists())
-        && Command::new("python3")
+        && Command::new("/usr/bin/python3")
             .args(["-c", "import gunicorn"])
             .status()
             .is_ok_and(|s| s.success());
@@ -249,43 +272,31 @@ async fn measure(target: &Target, tracks: usize, secs: u64) -> Measured {
 
     // The sync, one page after another, while RSS is sampled.
     let idle_kib = target.server.rss_kib();
-    let peak = Arc::new(AtomicU64::new(idle_kib));
-    let done = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let (peak, done, pids) = (Arc::clone(&peak), Arc::clone(&done), target.server.pids());
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                peak.fetch_max(testkit::status_kib(&pids, "VmRSS"), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        })
-    };
-    let mut songs = Vec::with_capacity(tracks);
+    let pids = target.server.pids();
+    let peak = Peak::start(
+        move || testkit::status_kib(&pids, "VmRSS"),
+        Duration::from_millis(5),
+    );
     let mut pages = Vec::new();
     let started = Instant::now();
-    loop {
-        let query = format!(
-            "query=&songCount={PAGE}&songOffset={}&artistCount=0&albumCount=0",
-            songs.len()
-        );
-        let asked = Instant::now();
-        let answer = target.call(&client, "search3", &query).await;
-        pages.push(asked.elapsed());
-        let page = answer["searchResult3"]["song"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if page.is_empty() {
-            break;
-        }
-        songs.extend(
-            page.iter()
-                .map(|song| song["id"].as_str().unwrap().to_owned()),
-        );
-    }
+    let songs = target
+        .every(
+            &client,
+            "search3",
+            "searchResult3",
+            "song",
+            |offset| {
+                format!("query=&songCount={PAGE}&songOffset={offset}&artistCount=0&albumCount=0")
+            },
+            &mut pages,
+        )
+        .await;
     let sync_secs = started.elapsed().as_secs_f64();
-    done.store(true, Ordering::Relaxed);
-    sampler.join().unwrap();
+    let peak_kib = peak.stop();
+    let songs: Vec<String> = songs
+        .iter()
+        .map(|song| song["id"].as_str().unwrap().to_owned())
+        .collect();
     let mut unique = songs.clone();
     unique.sort_unstable();
     unique.dedup();
@@ -299,26 +310,20 @@ async fn measure(target: &Target, tracks: usize, secs: u64) -> Measured {
         pages: Latencies::of(pages),
         secs: sync_secs,
         idle_kib,
-        peak_kib: peak.load(Ordering::Relaxed),
+        peak_kib,
     };
 
     // Every album, with its cover.
-    let mut albums = Vec::new();
-    loop {
-        let query = format!(
-            "type=alphabeticalByName&size={PAGE}&offset={}",
-            albums.len()
-        );
-        let answer = target.call(&client, "getAlbumList2", &query).await;
-        let page = answer["albumList2"]["album"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if page.is_empty() {
-            break;
-        }
-        albums.extend(page);
-    }
+    let albums = target
+        .every(
+            &client,
+            "getAlbumList2",
+            "albumList2",
+            "album",
+            |offset| format!("type=alphabeticalByName&size={PAGE}&offset={offset}"),
+            &mut Vec::new(),
+        )
+        .await;
     assert_eq!(albums.len(), tracks.div_ceil(10), "{}", target.server.name);
     let id = |album: &Value, field: &str| album[field].as_str().unwrap().to_owned();
     let covers: Vec<String> = albums.iter().map(|a| id(a, "coverArt")).collect();
@@ -414,14 +419,6 @@ impl Latencies {
     }
 }
 
-/// What wrk said.
-struct Wrk {
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
-    errors: u64,
-}
-
 /// wrk (`-t2 -c32`) for `secs`, each request `method` with one of `queries` at random.
 fn wrk(target: &Target, method: &str, queries: &[String], secs: u64) -> Wrk {
     let dir = tempfile::tempdir().unwrap();
@@ -435,47 +432,8 @@ fn wrk(target: &Target, method: &str, queries: &[String], secs: u64) -> Wrk {
          request = function()\n  return wrk.format(\"GET\", paths[math.random(#paths)])\nend\n",
     );
     std::fs::write(&script, lua).unwrap();
-    let out = Command::new(wrk_binary().expect("wrk is installed (apt-get install wrk)"))
-        .args(["-t2", "-c32", &format!("-d{secs}s"), "--latency", "-s"])
-        .arg(&script)
-        .arg(format!("http://{}/", target.server.addr))
-        .output()
-        .expect("wrk runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let field = |prefix: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(prefix))
-            .and_then(|v| v.split_whitespace().next())
-            .map(str::to_owned)
-    };
-    let errors: u64 = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("Socket errors:"))
-        .flat_map(|v| {
-            v.split(',')
-                .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
-        })
-        .sum::<u64>()
-        + field("Non-2xx or 3xx responses:").map_or(0, |n| n.parse().unwrap());
-    Wrk {
-        rate: field("Requests/sec:").map_or(0.0, |r| r.parse().unwrap()),
-        p50: field("50%").map_or(Duration::ZERO, |d| wrk_duration(&d)),
-        p99: field("99%").map_or(Duration::ZERO, |d| wrk_duration(&d)),
-        errors,
-    }
-}
-
-/// `812.00us`, `1.25ms`, `2.01s` as wrk prints them.
-fn wrk_duration(text: &str) -> Duration {
-    let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic()).unwrap());
-    let number: f64 = number.parse().unwrap();
-    Duration::from_secs_f64(match unit {
-        "us" => number / 1e6,
-        "ms" => number / 1e3,
-        "s" => number,
-        "m" => number * 60.0,
-        other => panic!("wrk's unit {other}"),
-    })
+    let url = format!("http://{}/", target.server.addr);
+    testkit::measure::wrk(2, 32, Duration::from_secs(secs), Some(&script), &url)
 }
 
 fn report(tracks: usize, results: &[Measured]) {

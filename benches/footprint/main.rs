@@ -196,7 +196,7 @@ async fn run_all(
             row("64 KiB ranges: mismatches", mismatches as f64);
             row("64 KiB ranges: errors", errors as f64);
         }
-        if enabled("wrk") && servers::wrk_binary().is_some() {
+        if enabled("wrk") && testkit::measure::wrk_binary().is_some() {
             let cpu_before = server.cpu_secs();
             let (rps, requests, errors) = wrk_ranges(&server, track.len(), phases.wrk);
             let cpu = server.cpu_secs() - cpu_before;
@@ -207,7 +207,7 @@ async fn run_all(
             );
             row("wrk: socket errors and 4xx/5xx answers", errors as f64);
         }
-        if enabled("floor") && servers::wrk_binary().is_some() {
+        if enabled("floor") && testkit::measure::wrk_binary().is_some() {
             let cpu_before = server.cpu_secs();
             let (rps, requests, errors) = wrk_floor(&server, phases.wrk);
             let cpu = server.cpu_secs() - cpu_before;

@@ -250,15 +250,7 @@ impl Drop for Server {
     }
 }
 
-/// A `/proc/<pid>/status` figure (`"VmRSS:"`, `"RssAnon:"`) summed over `pids`, KiB.
-/// wrk, the HTTP load generator (Debian package `wrk`), if installed.
-pub(crate) fn wrk_binary() -> Option<PathBuf> {
-    ["/usr/bin/wrk", "/usr/local/bin/wrk"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
+/// nginx (Debian package `nginx`), if installed.
 pub(crate) fn nginx_binary() -> Option<PathBuf> {
     ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .into_iter()

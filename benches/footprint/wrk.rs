@@ -41,40 +41,7 @@ fn wrk(
     script: Option<&std::path::Path>,
     duration: Duration,
 ) -> (f64, u64, u64) {
-    let mut cmd = std::process::Command::new(crate::servers::wrk_binary().unwrap());
-    cmd.args(["-t2", "-c100", &format!("-d{}s", duration.as_secs().max(1))]);
-    if let Some(script) = script {
-        cmd.arg("-s").arg(script);
-    }
-    let out = cmd
-        .arg(format!("http://{}{path}", server.addr))
-        .output()
-        .expect("wrk runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let number = |prefix: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(prefix))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<f64>().ok())
-    };
-    let requests = text
-        .lines()
-        .find_map(|l| l.trim().split_once(" requests in "))
-        .and_then(|(n, _)| n.parse::<u64>().ok())
-        .unwrap_or(0);
-    let socket_errors: u64 = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
-        .map(|v| {
-            v.split(',')
-                .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
-                .sum()
-        })
-        .unwrap_or(0);
-    let non_2xx = number("Non-2xx or 3xx responses:").unwrap_or(0.0) as u64;
-    (
-        number("Requests/sec:").unwrap_or(0.0),
-        requests,
-        socket_errors + non_2xx,
-    )
+    let url = format!("http://{}{path}", server.addr);
+    let done = testkit::measure::wrk(2, 100, duration, script, &url);
+    (done.rate, done.requests, done.errors)
 }

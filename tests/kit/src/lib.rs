@@ -2,6 +2,7 @@
 //! tracks) in temp folders, the app in-process, the real server on an ephemeral port, a raw HTTP/1.1
 //! client for requests no well-behaved client would send, [`load`], the mixed soak traffic,
 //! [`browser`], Chromium launched as the browser tests and the browser benchmark use it,
+//! [`measure`], a peak sampler and wrk for the benchmarks,
 //! [`Ceph`], a real one-node Ceph S3 gateway, and [`Postgres`], a PostgreSQL server of its own.
 
 pub mod browser;
@@ -9,6 +10,7 @@ mod ceph;
 mod deploy;
 mod fixtures;
 pub mod load;
+pub mod measure;
 mod postgres;
 mod server;
 
