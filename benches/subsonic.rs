@@ -82,6 +82,8 @@ struct Target {
     server: Server,
     /// What every request carries after the method: credentials, version, client, JSON.
     auth: String,
+    /// Requests whose connection the server closed before answering (then asked again).
+    dropped: std::cell::Cell<u32>,
 }
 
 impl Target {
@@ -92,6 +94,7 @@ impl Target {
                 "u={USER}&p=enc:{}&v=1.16.1&c=bench&f=json",
                 hex::encode(PASSWORD)
             ),
+            dropped: std::cell::Cell::new(0),
         }
     }
 
@@ -106,14 +109,29 @@ impl Target {
 
     /// The `subsonic-response` of `method`, which must be `ok`.
     async fn call(&self, client: &reqwest::Client, method: &str, query: &str) -> Value {
-        let body = client
-            .get(self.url(method, query))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let send = async || {
+            client
+                .get(self.url(method, query))
+                .send()
+                .await?
+                .text()
+                .await
+        };
+        // A connection the server closed under a request is said, counted and asked once more.
+        let body = match send().await {
+            Ok(body) => body,
+            Err(err) => {
+                let alive = running(&self.server);
+                eprintln!(
+                    "{} ({}): {method}?{query}: {err:?}; asked again",
+                    self.server.name,
+                    if alive { "still running" } else { "exited" }
+                );
+                assert!(alive, "{} exited", self.server.name);
+                self.dropped.set(self.dropped.get() + 1);
+                send().await.unwrap()
+            }
+        };
         let answer: Value = serde_json::from_str(&body).unwrap_or_else(|_| {
             panic!("{}: {method} answered {body:.200}", self.server.name);
         });
@@ -254,6 +272,8 @@ struct Measured {
     sync: Sync,
     rows: Vec<(&'static str, Wrk)>,
     first_byte: Latencies,
+    /// See [`Target::dropped`].
+    dropped: u32,
 }
 
 struct Sync {
@@ -397,6 +417,7 @@ async fn measure(target: &Target, tracks: usize, secs: u64) -> Measured {
         sync,
         rows,
         first_byte: Latencies::of(first),
+        dropped: target.dropped.get(),
     }
 }
 
@@ -500,6 +521,18 @@ fn report(tracks: usize, results: &[Measured]) {
         );
     }
     println!();
+    for m in results.iter().filter(|m| m.dropped > 0) {
+        println!(
+            "{}: {} connection(s) closed before an answer, asked again",
+            m.name, m.dropped
+        );
+    }
+}
+
+/// Whether `server`'s process still runs (not gone, not a zombie).
+fn running(server: &Server) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", server.child.id()))
+        .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").starts_with(" Z"))
 }
 
 fn cores() -> usize {
