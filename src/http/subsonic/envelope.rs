@@ -136,6 +136,15 @@ impl Element {
         }
     }
 
+    /// An empty element with room for `attributes` attributes (a song has about 35).
+    pub(super) fn with_room(name: &'static str, attributes: usize) -> Self {
+        Self {
+            name,
+            attributes: Vec::with_capacity(attributes),
+            children: Vec::new(),
+        }
+    }
+
     /// With an attribute.
     pub(super) fn attr(mut self, name: &'static str, value: impl Into<Scalar>) -> Self {
         self.attributes.push((name, value.into()));
@@ -344,7 +353,9 @@ pub(super) fn write(root: &Element, wire: &Wire) -> (&'static str, String) {
 
 /// The answer as JSON text.
 fn json(root: &Element) -> String {
-    serde_json::to_string(&Envelope(root)).expect("an answer's JSON is always written")
+    let mut out = Vec::with_capacity(16 * 1024);
+    serde_json::to_writer(&mut out, &Envelope(root)).expect("an answer's JSON is always written");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 #[cfg(test)]

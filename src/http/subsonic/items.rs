@@ -130,7 +130,7 @@ impl View<'_> {
         let album = self.catalog.album_of(i);
         let artists: Vec<&Artist> = self.catalog.track_artists(i).collect();
         let note = self.notes.tracks.get(&track.id);
-        let mut song = Element::new(name)
+        let mut song = Element::with_room(name, 40)
             .attr("id", track.id.as_str())
             .attr("parent", ids::folder(&track.folder))
             .attr("isDir", false)
