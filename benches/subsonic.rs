@@ -17,7 +17,8 @@
 //! Every answer is checked once before it is timed (Subsonic says errors with HTTP 200). Prints
 //! Markdown tables with the ratio to supysonic. Without supysonic installed
 //! (`apt-get install supysonic python3-gunicorn wrk`) only this server is measured. All traffic
-//! stays on loopback; everything is in a temp folder removed at the end.
+//! stays on loopback; everything is in a temp folder removed at the end. `SUBSONIC_PEER=none`
+//! measures this server alone.
 
 #[allow(dead_code)] // The footprint benchmark's servers; nginx's half is not used here.
 #[path = "footprint/servers.rs"]
@@ -54,7 +55,10 @@ fn main() {
         .unwrap();
 
     // supysonic first: its scanner would otherwise walk into this server's data folder.
-    let peer = supysonic(dir.path(), &music);
+    let peer = match std::env::var("SUBSONIC_PEER").as_deref() {
+        Ok("none") => None,
+        _ => supysonic(dir.path(), &music),
+    };
     let ours = {
         let users = dir.path().join("users");
         add_user(&users);
@@ -284,7 +288,12 @@ struct Sync {
 }
 
 async fn measure(target: &Target, tracks: usize, secs: u64) -> Measured {
-    let client = reqwest::Client::new();
+    // Connections idle for 2 s are not reused: this runtime is blocked while wrk runs, so the
+    // pool would not see the server close them (its keep-alive is 5 s) and would send on them.
+    let client = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
     // Settle: the first sign-in (a password hash) and whatever the server does at its first
     // request are not the sync's.
     target.call(&client, "ping", "").await;
@@ -380,7 +389,7 @@ async fn measure(target: &Target, tracks: usize, secs: u64) -> Measured {
         .get(target.url("getCoverArt", &cover_queries[0]))
         .send()
         .await
-        .unwrap();
+        .unwrap_or_else(|err| panic!("{}: getCoverArt: {err:?}", target.server.name));
     let kind = cover.headers()[reqwest::header::CONTENT_TYPE].clone();
     assert!(
         kind.to_str().unwrap().starts_with("image/"),
