@@ -113,6 +113,17 @@ impl Target {
 
     /// The `subsonic-response` of `method`, which must be `ok`.
     async fn call(&self, client: &reqwest::Client, method: &str, query: &str) -> Value {
+        self.timed(client, method, query).await.0
+    }
+
+    /// [`Target::call`], with the time from asking to the last byte of the answer (not the
+    /// client's parsing of it).
+    async fn timed(
+        &self,
+        client: &reqwest::Client,
+        method: &str,
+        query: &str,
+    ) -> (Value, Duration) {
         let send = async || {
             client
                 .get(self.url(method, query))
@@ -122,6 +133,7 @@ impl Target {
                 .await
         };
         // A connection the server closed under a request is said, counted and asked once more.
+        let asked = Instant::now();
         let body = match send().await {
             Ok(body) => body,
             Err(err) => {
@@ -136,20 +148,22 @@ impl Target {
                 send().await.unwrap()
             }
         };
-        let answer: Value = serde_json::from_str(&body).unwrap_or_else(|_| {
+        let took = asked.elapsed();
+        let mut answer: Value = serde_json::from_str(&body).unwrap_or_else(|_| {
             panic!("{}: {method} answered {body:.200}", self.server.name);
         });
-        let answer = answer["subsonic-response"].clone();
+        let answer = answer["subsonic-response"].take();
         assert_eq!(
             answer["status"], "ok",
             "{}: {method}?{query}: {answer}",
             self.server.name
         );
-        answer
+        (answer, took)
     }
 
     /// Every item of a paged list: `method` asked with `query(offset)` page after page until one
-    /// comes back empty, the items under `answer[list][item]`; each page's time added to `times`.
+    /// comes back empty, the items under `answer[list][item]`; each page's time (to its last byte)
+    /// added to `times`.
     async fn every(
         &self,
         client: &reqwest::Client,
@@ -161,9 +175,8 @@ impl Target {
     ) -> Vec<Value> {
         let mut all = Vec::new();
         loop {
-            let asked = Instant::now();
-            let answer = self.call(client, method, &query(all.len())).await;
-            times.push(asked.elapsed());
+            let (answer, took) = self.timed(client, method, &query(all.len())).await;
+            times.push(took);
             let page = answer[list][item].as_array().cloned().unwrap_or_default();
             if page.is_empty() {
                 return all;

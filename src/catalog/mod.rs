@@ -35,6 +35,10 @@ pub struct Catalog {
     album_of: Vec<Option<u32>>,
     /// Each track's artists.
     track_artists: artists::TrackArtists,
+    /// The albums by name without case (then catalog order), and the newest first: the orders
+    /// album lists page through, sorted once.
+    by_name: Vec<u32>,
+    newest: Vec<u32>,
 }
 
 /// An album: tracks that share a MusicBrainz release, or an album artist and an album name.
@@ -118,7 +122,13 @@ impl Catalog {
         let genres = genres::build(tracks, &mut albums, &album_of, &mut keys);
         let (artists, track_artists) =
             artists::build(tracks, &albums, &credits, &album_of, &mut keys);
+        let mut by_name: Vec<u32> = (0..albums.len() as u32).collect();
+        by_name.sort_by_cached_key(|&at| (albums[at as usize].name.to_lowercase(), at));
+        let mut newest: Vec<u32> = (0..albums.len() as u32).collect();
+        newest.sort_by_key(|&at| (std::cmp::Reverse(albums[at as usize].added), at));
         Self {
+            by_name,
+            newest,
             album_ids: IdIndex::new("al", albums.iter().map(|a| a.id.as_str())),
             artist_ids: IdIndex::new("ar", artists.iter().map(|a| a.id.as_str())),
             genre_ids: IdIndex::new("ge", genres.iter().map(|g| g.id.as_str())),
@@ -142,6 +152,16 @@ impl Catalog {
             .of(track)
             .iter()
             .map(|&at| &self.artists[at as usize])
+    }
+
+    /// Every album (its index in [`Catalog::albums`]) by name, without case.
+    pub fn albums_by_name(&self) -> impl Iterator<Item = usize> {
+        self.by_name.iter().map(|&at| at as usize)
+    }
+
+    /// Every album (its index in [`Catalog::albums`]), the most recently added first.
+    pub fn albums_newest(&self) -> impl Iterator<Item = usize> {
+        self.newest.iter().map(|&at| at as usize)
     }
 
     /// Every album, by album artist (sort name: without case or a leading "The "), then year

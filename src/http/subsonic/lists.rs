@@ -63,16 +63,8 @@ impl Call<'_> {
                 shuffle(&mut list);
                 return Ok(page(list, 0, size));
             }
-            "newest" => {
-                let mut list: Vec<usize> = all.collect();
-                list.sort_by_key(|&at| std::cmp::Reverse(albums[at].added));
-                list
-            }
-            "alphabeticalByName" => {
-                let mut list: Vec<usize> = all.collect();
-                list.sort_by_cached_key(|&at| (albums[at].name.to_lowercase(), at));
-                list
-            }
+            "newest" => catalog.albums_newest().collect(),
+            "alphabeticalByName" => catalog.albums_by_name().collect(),
             "alphabeticalByArtist" => all.collect(),
             "byYear" => {
                 let (Some(from), Some(to)) = self.years()? else {
