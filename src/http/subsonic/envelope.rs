@@ -129,11 +129,7 @@ pub(super) struct Element {
 impl Element {
     /// An empty element.
     pub(super) fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            attributes: Vec::new(),
-            children: Vec::new(),
-        }
+        Self::with_room(name, 0)
     }
 
     /// An empty element with room for `attributes` attributes (a song has about 35).
