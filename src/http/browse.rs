@@ -17,9 +17,12 @@ use crate::catalog::Catalog;
 use crate::library::{Library, Track};
 use crate::state::AppState;
 
-/// The current snapshot, its catalog built.
+/// The current snapshot, its catalog built (on a blocking thread, the first time).
 pub(super) async fn catalogued(state: &AppState) -> Result<Arc<Library>, Error> {
     let library = state.library.snapshot();
+    if library.has_catalog() {
+        return Ok(library);
+    }
     web::block(move || {
         library.catalog();
         library

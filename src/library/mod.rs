@@ -186,6 +186,11 @@ impl Library {
         self.catalog.get_or_init(|| Catalog::build(&self.tracks))
     }
 
+    /// Whether [`Self::catalog`] is built already (answers at once, without building it).
+    pub fn has_catalog(&self) -> bool {
+        self.catalog.get().is_some()
+    }
+
     /// Every folder the scan walked, the root first.
     pub fn folders(&self) -> &[PathBuf] {
         &self.folders
