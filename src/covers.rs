@@ -1,7 +1,8 @@
-//! Covers made smaller for apps that ask for a size (the Subsonic API's `getCoverArt`): decoded
-//! within bounds (at most 64 MiB and 10,000 pixels a side), scaled to fit a square of the size
-//! asked (never up), written as JPEG; the results kept in a cache of at most [`CACHE_BYTES`], the
-//! least recently used dropped first. At most one resize per core runs at a time.
+//! Covers for apps (the Subsonic API's `getCoverArt`): as stored, or made smaller for a size asked:
+//! decoded within bounds (at most 64 MiB and 10,000 pixels a side), scaled to fit a square of that
+//! size (never up), written as JPEG. Every answer, made or as stored, is kept in a cache of at most
+//! [`CACHE_BYTES`] (none larger than a quarter of it), the least recently used dropped first, so an
+//! app asking again is answered from memory. At most one read or resize per core runs at a time.
 
 use std::io::Cursor;
 use std::sync::Mutex;
@@ -19,7 +20,10 @@ pub const CACHE_BYTES: usize = 4 << 20;
 /// The largest size asked for that is made; larger asks get the original.
 pub const MAX_SIZE: u32 = 2048;
 
-/// Resized covers by (cover version, size).
+/// The cache's size for a cover asked for as stored.
+const AS_STORED: u32 = 0;
+
+/// Covers as answered, by (cover version, size asked or [`AS_STORED`]).
 #[derive(Debug)]
 pub struct Covers {
     cache: Mutex<Cache>,
@@ -61,26 +65,25 @@ impl Covers {
             .expect("the semaphore is never closed")
     }
 
-    /// The cover of `version` at `size` if it was made before.
-    pub fn cached(&self, version: &str, size: u32) -> Option<Image> {
+    /// The cover of `version` fitted into `size` (as stored with `None`) if it was answered before.
+    pub fn cached(&self, version: &str, size: Option<u32>) -> Option<Image> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.entries.get(&(version.to_owned(), size)).cloned()
+        let key = (version.to_owned(), size.unwrap_or(AS_STORED));
+        cache.entries.get(&key).cloned()
     }
 
-    /// `original` (the cover of `version`) fitted into `size`×`size` pixels as JPEG, and kept; the
-    /// original itself when it is no larger, or cannot be decoded within bounds. Blocks (decodes
-    /// and encodes): call it on a blocking thread.
-    pub fn resize(&self, version: &str, original: Image, size: u32) -> Image {
-        let Some(made) = fit(&original, size) else {
-            return original;
-        };
+    /// `original` (the cover of `version`) fitted into `size`×`size` pixels as JPEG (the original
+    /// itself with `None`, when it is no larger, or when it cannot be decoded within bounds), and
+    /// kept. Blocks (decodes and encodes): call it on a blocking thread.
+    pub fn answer(&self, version: &str, original: Image, size: Option<u32>) -> Image {
+        let made = size
+            .and_then(|size| fit(&original, size))
+            .unwrap_or(original);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if made.data.len() <= cache.most {
+        if made.data.len() <= cache.most / 4 {
             cache.bytes += made.data.len();
-            if let Some(old) = cache
-                .entries
-                .insert((version.to_owned(), size), made.clone())
-            {
+            let key = (version.to_owned(), size.unwrap_or(AS_STORED));
+            if let Some(old) = cache.entries.insert(key, made.clone()) {
                 cache.bytes -= old.data.len();
             }
             while cache.bytes > cache.most {
@@ -123,6 +126,8 @@ fn fit(image: &Image, size: u32) -> Option<Image> {
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use super::*;
 
     fn png(width: u32, height: u32) -> Image {
@@ -138,27 +143,52 @@ mod tests {
 
     #[test]
     fn covers_shrink_to_fit_keep_their_shape_and_stay_within_the_cache() {
-        let covers = Covers::holding(20_000);
-        let made = covers.resize("v1", png(400, 200), 100);
+        let covers = Covers::holding(40_000);
+        let made = covers.answer("v1", png(400, 200), Some(100));
         assert_eq!(made.mime, "image/jpeg");
         let decoded = image::load_from_memory(&made.data).unwrap();
         assert_eq!((decoded.width(), decoded.height()), (100, 50));
-        assert_eq!(covers.cached("v1", 100), Some(made));
-        assert_eq!(covers.cached("v1", 50), None);
+        assert_eq!(covers.cached("v1", Some(100)), Some(made));
+        assert_eq!(covers.cached("v1", Some(50)), None);
+        assert_eq!(covers.cached("v1", None), None);
 
         let small = png(40, 40);
-        assert_eq!(covers.resize("v2", small.clone(), 100), small, "never up");
+        assert_eq!(
+            covers.answer("v2", small.clone(), Some(100)),
+            small,
+            "never up"
+        );
+        assert_eq!(
+            covers.cached("v2", Some(100)),
+            Some(small.clone()),
+            "kept too"
+        );
+        assert_eq!(covers.answer("v3", small.clone(), None), small);
+        assert_eq!(covers.cached("v3", None), Some(small), "as stored, kept");
         let junk = Image {
             mime: "image/png",
-            data: b"\x89PNG\r\n\x1a\nnot really".to_vec(),
+            data: Bytes::from_static(b"\x89PNG\r\n\x1a\nnot really"),
         };
-        assert_eq!(covers.resize("v3", junk.clone(), 100), junk);
+        assert_eq!(covers.answer("v4", junk.clone(), Some(100)), junk);
+
+        let large = png(1000, 1000);
+        assert!(large.data.len() > 10_000);
+        assert_eq!(covers.answer("v5", large.clone(), None), large);
+        assert_eq!(
+            covers.cached("v5", None),
+            None,
+            "larger than a quarter: not kept"
+        );
 
         for n in 0..20 {
-            covers.resize(&format!("w{n}"), png(200, 200), 199);
+            let made = covers.answer(&format!("w{n}"), png(200, 200), Some(199));
+            assert!(made.data.len() <= 10_000, "{}", made.data.len());
         }
-        assert!(covers.cached_bytes() <= 20_000);
-        assert!(covers.cached("w19", 199).is_some());
-        assert!(covers.cached("w0", 199).is_none(), "the oldest dropped");
+        assert!(covers.cached_bytes() <= 40_000);
+        assert!(covers.cached("w19", Some(199)).is_some());
+        assert!(
+            covers.cached("w0", Some(199)).is_none(),
+            "the oldest dropped"
+        );
     }
 }

@@ -501,13 +501,16 @@ async fn lyrics_by_song_synced_from_an_lrc_file_or_plain_from_the_tags() {
 async fn covers_by_song_album_or_artist_id_as_stored_or_resized() {
     let fixture = Fixture::new();
     let png = testkit::png(600, 300, 7);
+    let covered = |cover: &[u8]| {
+        Tagger::default()
+            .title("One")
+            .artist("Painter")
+            .album("Canvas")
+            .picture(lofty::picture::PictureType::CoverFront, cover)
+            .save(&fixture.audio_dir().join("a/one.wav"))
+    };
     fixture.wav("a/one.wav", 0.2);
-    Tagger::default()
-        .title("One")
-        .artist("Painter")
-        .album("Canvas")
-        .picture(lofty::picture::PictureType::CoverFront, &png)
-        .save(&fixture.audio_dir().join("a/one.wav"));
+    covered(&png);
     fixture.wav("bare.wav", 0.2);
     let server = server(&fixture, false).await;
     let all = json(&server, "search3?query=").await;
@@ -574,6 +577,27 @@ async fn covers_by_song_album_or_artist_id_as_stored_or_resized() {
         (kind.as_str(), body),
         ("image/png", png.clone()),
         "never up"
+    );
+
+    // A cover changed on disk is answered anew, not from what was kept of the old one.
+    let tall = testkit::png(300, 600, 9);
+    covered(&tall);
+    let started = json(&server, "startScan").await;
+    assert_eq!(started["status"], "ok", "{started}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while fetch(&format!("getCoverArt?id={}", ids[0]), None).await.3 != tall {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new cover never served"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, _, _, small) = fetch(&format!("getCoverArt?id={}&size=100", ids[1]), None).await;
+    let decoded = image::load_from_memory(&small).unwrap();
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (50, 100),
+        "the new one fitted"
     );
 
     let bare_id = bare["id"].as_str().unwrap();

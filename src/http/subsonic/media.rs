@@ -8,7 +8,8 @@
 //! `download` ignore it. Neither counts as a play (`scrobble` does).
 //!
 //! `getCoverArt`: the cover of a song, album or artist by the id the entries give as `coverArt`,
-//! as stored, or fitted into `size`×`size` as JPEG ([`crate::covers`]).
+//! as stored, or fitted into `size`×`size` as JPEG, answered from memory when asked before
+//! ([`crate::covers`]).
 
 use std::sync::Arc;
 
@@ -107,18 +108,14 @@ pub(super) async fn cover(
     if not_modified(req, &etag) {
         return Ok(res.status(StatusCode::NOT_MODIFIED).finish());
     }
-    let cached = size.and_then(|size| state.covers.cached(&artwork.version, size));
-    let image = match cached {
+    let image = match state.covers.cached(&artwork.version, size) {
         Some(image) => image,
         None => {
             let _turn = state.covers.turn().await;
             let (shared, held) = (Arc::clone(&state.library), web::Data::clone(state));
             web::block(move || {
                 let original = shared.cover(&artwork)?;
-                Some(match size {
-                    Some(size) => held.covers.resize(&artwork.version, original, size),
-                    None => original,
-                })
+                Some(held.covers.answer(&artwork.version, original, size))
             })
             .await
             .map_err(|_| Fault::Busy)?

@@ -18,6 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use lofty::config::ParseOptions;
 use lofty::file::{AudioFile as _, FileType, TaggedFile, TaggedFileExt as _};
 use lofty::picture::{Picture, PictureType};
@@ -231,8 +232,8 @@ pub(crate) fn embedded_lyrics_from<R: Read + Seek>(reader: R, path: &Path) -> Op
 pub struct Image {
     /// `image/png`, `image/jpeg`, ...: taken from the bytes, never from the tag.
     pub mime: &'static str,
-    /// The encoded image, as stored.
-    pub data: Vec<u8>,
+    /// The encoded image, as stored (shared, not copied, by clones).
+    pub data: Bytes,
 }
 
 impl Image {
@@ -240,7 +241,7 @@ impl Image {
     pub fn new(data: Vec<u8>) -> Option<Self> {
         Some(Self {
             mime: image_type(&data)?,
-            data,
+            data: data.into(),
         })
     }
 }
@@ -334,7 +335,7 @@ mod tests {
         assert!(tags.has_cover && !tags.unreadable);
         assert_eq!(tags.title.as_deref(), Some("T"));
         let cover = embedded_cover(&path).unwrap();
-        assert_eq!((cover.mime, cover.data), ("image/png", front));
+        assert_eq!((cover.mime, cover.data), ("image/png", Bytes::from(front)));
     }
 
     #[test]
