@@ -123,7 +123,8 @@ impl Server {
             .arg(audio.join(".data"))
             // nginx runs with `access_log off` too.
             .arg("--no-access-log")
-            .env("RUST_LOG", "warn")
+            // Warnings, but not lofty's for each odd tag (the server's default says the same).
+            .env("RUST_LOG", "warn,lofty=error,symphonia_bundle_mp3=error")
             .stdout(Stdio::null())
             .spawn()
             .expect("server starts");
