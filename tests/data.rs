@@ -127,6 +127,22 @@ async fn behaviour(data: &Data) {
     let many = ids("tr-", 1_200);
     let found = data.annotations("alice", Kind::Track, &many).await.unwrap();
     assert_eq!(found.len(), 2, "tr-1 and tr-3 among {}", many.len());
+    // Several kinds at once (a statement mixes them where the lists meet): each map holds what was
+    // said of its own kind.
+    let [tracks, albums] = data
+        .annotations_of(
+            "alice",
+            [
+                (Kind::Track, &many[..1_150]),
+                (Kind::Album, &strings(&["tr-3", "al-1", "al-2"])),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(tracks.len(), 2, "{tracks:?}");
+    assert_eq!(tracks["tr-3"].play_count, 3);
+    assert_eq!(albums.len(), 1, "{albums:?}");
+    assert_eq!(albums["al-1"].rating, Some(5));
 
     playlists(data).await;
 

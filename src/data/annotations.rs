@@ -249,40 +249,70 @@ impl Data {
         .await
     }
 
-    /// What `user` said about each of `ids` (of `kind`), for the ids with anything said: the
-    /// decorations of a list of tracks or albums, in a few statements however long the list.
+    /// What `user` said about each of `ids` (of `kind`), for the ids with anything said.
     pub async fn annotations(
         &self,
         user: &str,
         kind: Kind,
         ids: &[String],
     ) -> Result<HashMap<String, Annotation>, DataError> {
+        let [found] = self.annotations_of(user, [(kind, ids)]).await?;
+        Ok(found)
+    }
+
+    /// What `user` said about the items `asked` names, a list of ids for each kind, for the ids
+    /// with anything said: a map for each list, in order. The decorations of an answer's
+    /// tracks, albums and artists at once: one task, and one statement per [`LOOKUP`] ids of
+    /// whatever kinds (each round trip to the database is a handful of thread switches).
+    pub async fn annotations_of<const N: usize>(
+        &self,
+        user: &str,
+        asked: [(Kind, &[String]); N],
+    ) -> Result<[HashMap<String, Annotation>; N], DataError> {
         check::name("a user name", user)?;
-        ids.iter().try_for_each(|id| check::id(kind.what(), id))?;
-        let (db, user, ids) = (self.db(), user.to_owned(), ids.to_vec());
+        for (kind, ids) in asked {
+            ids.iter().try_for_each(|id| check::id(kind.what(), id))?;
+        }
+        let (db, user) = (self.db(), user.to_owned());
+        let kinds = asked.map(|(kind, _)| kind);
+        let ids: Vec<(Kind, String)> = asked
+            .iter()
+            .flat_map(|&(kind, ids)| ids.iter().map(move |id| (kind, id.clone())))
+            .collect();
         self.spawn(async move {
-            let mut found = HashMap::new();
+            let mut found = std::array::from_fn(|_| HashMap::new());
             for chunk in ids.chunks(LOOKUP) {
+                let mut in_chunk: Vec<Kind> = chunk.iter().map(|&(kind, _)| kind).collect();
+                in_chunk.sort_by_key(|kind| kind.as_str());
+                in_chunk.dedup();
                 let mut sql = String::from(
-                    "SELECT item_id, starred_ms, rating, play_count, played_ms FROM annotations \
-                     WHERE user_name = $1 AND item_kind = $2 AND item_id IN (",
+                    "SELECT item_id, starred_ms, rating, play_count, played_ms, item_kind \
+                     FROM annotations WHERE user_name = $1 AND item_kind IN (",
                 );
-                for i in 0..chunk.len() {
-                    let sep = if i == 0 { "" } else { ", " };
-                    sql.push_str(&format!("{sep}${}", i + 3));
+                let listed = |sql: &mut String, from: usize, n: usize| {
+                    for i in 0..n {
+                        let sep = if i == 0 { "" } else { ", " };
+                        sql.push_str(&format!("{sep}${}", from + i));
+                    }
+                    sql.push(')');
+                };
+                listed(&mut sql, 2, in_chunk.len());
+                sql.push_str(" AND item_id IN (");
+                listed(&mut sql, 2 + in_chunk.len(), chunk.len());
+                let mut query = sqlx::query(&sql).bind(&user);
+                for kind in &in_chunk {
+                    query = query.bind(kind.as_str());
                 }
-                sql.push(')');
-                let mut query = sqlx::query(&sql).bind(&user).bind(kind.as_str());
-                for id in chunk {
+                for (_, id) in chunk {
                     query = query.bind(id.as_str());
                 }
-                for row in query
-                    .persistent(chunk.len() == 1 || chunk.len() == LOOKUP)
-                    .fetch_all(&db.pool)
-                    .await?
-                {
+                let persistent = in_chunk.len() == 1 && matches!(chunk.len(), 1 | LOOKUP);
+                for row in query.persistent(persistent).fetch_all(&db.pool).await? {
+                    let kind: String = row.try_get(5)?;
                     let (id, note) = annotation(&row)?;
-                    found.insert(id, note);
+                    for (at, _) in kinds.iter().enumerate().filter(|(_, k)| k.as_str() == kind) {
+                        found[at].insert(id.clone(), note.clone());
+                    }
                 }
             }
             Ok(found)

@@ -53,18 +53,19 @@ impl Notes {
         let track_ids = ids(tracks.iter().map(|&i| &library.tracks()[i].id).collect());
         let album_ids = ids(albums.iter().map(|&i| &catalog.albums()[i].id).collect());
         let artist_ids = ids(artists.iter().map(|&i| &catalog.artists()[i].id).collect());
-        let get = async |kind, ids: Vec<String>| {
-            if ids.is_empty() {
-                return Ok(HashMap::new());
-            }
-            data.annotations(user, kind, &ids)
-                .await
-                .map_err(Fault::Data)
-        };
+        let asked = [
+            (Kind::Track, &track_ids[..]),
+            (Kind::Album, &album_ids[..]),
+            (Kind::Artist, &artist_ids[..]),
+        ];
+        if asked.iter().all(|(_, ids)| ids.is_empty()) {
+            return Ok(Self::default());
+        }
+        let [tracks, albums, artists] = data.annotations_of(user, asked).await?;
         Ok(Self {
-            tracks: get(Kind::Track, track_ids).await?,
-            albums: get(Kind::Album, album_ids).await?,
-            artists: get(Kind::Artist, artist_ids).await?,
+            tracks,
+            albums,
+            artists,
         })
     }
 }
