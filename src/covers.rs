@@ -108,14 +108,19 @@ fn fit(image: &Image, size: u32) -> Option<Image> {
     limits.max_alloc = Some(64 << 20);
     limits.max_image_width = Some(10_000);
     limits.max_image_height = Some(10_000);
-    let mut reader = ImageReader::new(Cursor::new(&image.data))
-        .with_guessed_format()
-        .ok()?;
-    reader.limits(limits);
-    let decoded = reader.decode().ok()?;
-    if decoded.width() <= size && decoded.height() <= size {
+    let reader = || {
+        let mut reader = ImageReader::new(Cursor::new(&image.data))
+            .with_guessed_format()
+            .ok()?;
+        reader.limits(limits.clone());
+        Some(reader)
+    };
+    // The header says whether it fits: no need to decode what is sent as it is.
+    let (width, height) = reader()?.into_dimensions().ok()?;
+    if width <= size && height <= size {
         return None;
     }
+    let decoded = reader()?.decode().ok()?;
     let small = decoded.resize(size, size, FilterType::Triangle).to_rgb8();
     let mut data = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut data, 85)
