@@ -68,8 +68,7 @@ impl Covers {
     /// The cover of `version` fitted into `size` (as stored with `None`) if it was answered before.
     pub fn cached(&self, version: &str, size: Option<u32>) -> Option<Image> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (version.to_owned(), size.unwrap_or(AS_STORED));
-        cache.entries.get(&key).cloned()
+        cache.entries.get(&key(version, size)).cloned()
     }
 
     /// `original` (the cover of `version`) fitted into `size`×`size` pixels as JPEG (the original
@@ -82,8 +81,7 @@ impl Covers {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if made.data.len() <= cache.most / 4 {
             cache.bytes += made.data.len();
-            let key = (version.to_owned(), size.unwrap_or(AS_STORED));
-            if let Some(old) = cache.entries.insert(key, made.clone()) {
+            if let Some(old) = cache.entries.insert(key(version, size), made.clone()) {
                 cache.bytes -= old.data.len();
             }
             while cache.bytes > cache.most {
@@ -100,6 +98,11 @@ impl Covers {
     pub fn cached_bytes(&self) -> usize {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).bytes
     }
+}
+
+/// The cache's key for the cover of `version` asked for at `size` (as stored with `None`).
+fn key(version: &str, size: Option<u32>) -> (String, u32) {
+    (version.to_owned(), size.unwrap_or(AS_STORED))
 }
 
 /// `image` scaled down into `size`×`size` as JPEG; `None` when it already fits or will not decode.

@@ -59,7 +59,7 @@ pub struct Starred {
     pub at: SystemTime,
 }
 
-/// Ids looked up per statement by [`Data::annotations`]. sqlx's SQLite driver finds each bound
+/// Ids looked up per statement by [`Data::annotations_of`]. sqlx's SQLite driver finds each bound
 /// parameter's index by name among all of the statement's, so a statement's binding costs the
 /// square of its parameters: five statements of 100 ids bind 500 in a fifth of the time of one.
 const LOOKUP: usize = 100;

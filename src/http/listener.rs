@@ -86,16 +86,10 @@ fn known_tracks(library: &Library, tracks: &[String]) -> Result<(), Error> {
 /// The current snapshot, with its catalog built on the blocking pool when an album or artist id
 /// may need it.
 async fn library(state: &AppState, ids: &str) -> Result<std::sync::Arc<Library>, Error> {
-    let library = state.library.snapshot();
     if ids.starts_with("tr-") {
-        return Ok(library);
+        return Ok(state.library.snapshot());
     }
-    web::block(move || {
-        library.catalog();
-        library
-    })
-    .await
-    .map_err(|err| Error::Io(std::io::Error::other(err)))
+    super::browse::catalogued(state).await
 }
 
 /// `GET /api/stars`: every track, album and artist the listener starred, with when.
