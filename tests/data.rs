@@ -129,12 +129,13 @@ async fn behaviour(data: &Data) {
     assert_eq!(found.len(), 2, "tr-1 and tr-3 among {}", many.len());
     // Several kinds at once (a statement mixes them where the lists meet): each map holds what was
     // said of its own kind.
+    let some: Vec<&str> = many[..1_150].iter().map(String::as_str).collect();
     let [tracks, albums] = data
         .annotations_of(
             "alice",
             [
-                (Kind::Track, &many[..1_150]),
-                (Kind::Album, &strings(&["tr-3", "al-1", "al-2"])),
+                (Kind::Track, &some),
+                (Kind::Album, &["tr-3", "al-1", "al-2"]),
             ],
         )
         .await

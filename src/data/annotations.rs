@@ -259,7 +259,8 @@ impl Data {
         kind: Kind,
         ids: &[String],
     ) -> Result<HashMap<String, Annotation>, DataError> {
-        let [found] = self.annotations_of(user, [(kind, ids)]).await?;
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let [found] = self.annotations_of(user, [(kind, &ids)]).await?;
         Ok(found)
     }
 
@@ -270,7 +271,7 @@ impl Data {
     pub async fn annotations_of<const N: usize>(
         &self,
         user: &str,
-        asked: [(Kind, &[String]); N],
+        asked: [(Kind, &[&str]); N],
     ) -> Result<[HashMap<String, Annotation>; N], DataError> {
         check::name("a user name", user)?;
         for (kind, ids) in asked {
@@ -280,7 +281,7 @@ impl Data {
         let kinds = asked.map(|(kind, _)| kind);
         let ids: Vec<(Kind, String)> = asked
             .iter()
-            .flat_map(|&(kind, ids)| ids.iter().map(move |id| (kind, id.clone())))
+            .flat_map(|&(kind, ids)| ids.iter().map(move |&id| (kind, id.to_owned())))
             .collect();
         self.spawn(async move {
             let mut found = std::array::from_fn(|_| HashMap::new());

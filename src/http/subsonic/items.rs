@@ -49,10 +49,9 @@ impl Notes {
         artists: &[usize],
     ) -> Result<Self, Fault> {
         let (library, catalog) = view;
-        let ids = |list: Vec<&String>| list.into_iter().cloned().collect::<Vec<_>>();
-        let track_ids = ids(tracks.iter().map(|&i| &library.tracks()[i].id).collect());
-        let album_ids = ids(albums.iter().map(|&i| &catalog.albums()[i].id).collect());
-        let artist_ids = ids(artists.iter().map(|&i| &catalog.artists()[i].id).collect());
+        let track_ids: Vec<&str> = tracks.iter().map(|&i| &*library.tracks()[i].id).collect();
+        let album_ids: Vec<&str> = albums.iter().map(|&i| &*catalog.albums()[i].id).collect();
+        let artist_ids: Vec<&str> = artists.iter().map(|&i| &*catalog.artists()[i].id).collect();
         let asked = [
             (Kind::Track, &track_ids[..]),
             (Kind::Album, &album_ids[..]),
