@@ -13,7 +13,7 @@ mod musicbrainz;
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
@@ -21,6 +21,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use lofty::config::ParseOptions;
 use lofty::file::{AudioFile as _, FileType, TaggedFile, TaggedFileExt as _};
+use lofty::id3::v2::Frame;
+use lofty::id3::v2::util::synchsafe::SynchsafeInteger as _;
+use lofty::mpeg::MpegFile;
 use lofty::picture::{Picture, PictureType};
 use lofty::probe::Probe;
 use lofty::tag::{Accessor as _, ItemKey, Tag};
@@ -255,10 +258,55 @@ pub(super) fn embedded_cover(path: &Path) -> Option<Image> {
 }
 
 /// [`embedded_cover`] from `reader`, the file at `path`.
-pub(crate) fn embedded_cover_from<R: Read + Seek>(reader: R, path: &Path) -> Option<Image> {
+pub(crate) fn embedded_cover_from<R: Read + Seek>(mut reader: R, path: &Path) -> Option<Image> {
+    if FileType::from_path(path) == Some(FileType::Mpeg) {
+        if let Some(front) = leading_id3v2_front_cover(&mut reader) {
+            return Image::new(front);
+        }
+        reader.rewind().ok()?;
+    }
     let file = parse(reader, path, ParseOptions::new().read_properties(false))?;
     let picture = front_cover(&file)?;
     Image::new(picture.data().to_vec())
+}
+
+/// The front cover in the ID3v2 tag an MP3 starts with, read as the whole file's parse would find
+/// it (that tag comes first), but from the tag alone: its header tells its length, it is read in
+/// one go and parsed in memory, and the file's end (where ID3v1 and APE tags are looked for) is
+/// never read. `None` when the file starts otherwise or the tag has no front cover: the caller then
+/// parses the whole file.
+fn leading_id3v2_front_cover<R: Read>(reader: &mut R) -> Option<Vec<u8>> {
+    /// A tag's header, and the footer its flags may announce.
+    const HEADER: usize = 10;
+    /// The most read: a tag larger than this is left to the whole file's parse.
+    const MOST: usize = 32 << 20;
+    let mut tag = vec![0; HEADER];
+    reader.read_exact(&mut tag).ok()?;
+    if !tag.starts_with(b"ID3") {
+        return None;
+    }
+    let size = u32::from_be_bytes(tag[6..HEADER].try_into().ok()?).unsynch() as usize;
+    let footer = if tag[5] & 0x10 != 0 { HEADER } else { 0 };
+    let len = HEADER + size + footer;
+    if len > MOST {
+        return None;
+    }
+    reader
+        .take((len - HEADER) as u64)
+        .read_to_end(&mut tag)
+        .ok()?;
+    let options = ParseOptions::new().read_properties(false);
+    let mut file = catch_unwind(|| MpegFile::read_from(&mut Cursor::new(tag), options))
+        .ok()?
+        .ok()?;
+    file.remove_id3v2()?
+        .into_iter()
+        .find_map(|frame| match frame {
+            Frame::Picture(frame) if frame.picture.pic_type() == PictureType::CoverFront => {
+                Some(frame.picture.into_owned().into_data())
+            }
+            _ => None,
+        })
 }
 
 /// Parses a file with lofty, its type told by its bytes, else by `path`'s extension; `None` if it
@@ -304,19 +352,45 @@ pub(super) fn image_type(data: &[u8]) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
-    /// One second of WAV, tagged with a title and `pictures` (type, bytes), in a temp folder.
-    fn wav_with(pictures: &[(PictureType, Vec<u8>)]) -> (tempfile::TempDir, std::path::PathBuf) {
+    /// One second of audio as `ext` (`wav` or `mp3`), tagged with a title and `pictures` (type,
+    /// bytes), in a temp folder.
+    fn tagged(ext: &str, pictures: &[(PictureType, Vec<u8>)]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.wav");
-        testkit::write_wav(&path, 1.0);
+        let path = dir.path().join(format!("t.{ext}"));
+        match ext {
+            "mp3" => std::fs::write(&path, testkit::silent_mp3(1.0)).unwrap(),
+            _ => testkit::write_wav(&path, 1.0),
+        }
         let tagger = pictures.iter().fold(
             testkit::Tagger::default().title("T"),
             |tagger, (kind, data)| tagger.picture(*kind, data),
         );
         tagger.save(&path);
         (dir, path)
+    }
+
+    /// A reader that counts the bytes read through it.
+    struct Counted<R> {
+        inner: R,
+        read: usize,
+    }
+
+    impl<R: Read> Read for Counted<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read += n;
+            Ok(n)
+        }
+    }
+
+    impl<R: Seek> Seek for Counted<R> {
+        fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+            self.inner.seek(pos)
+        }
     }
 
     /// A real PNG.
@@ -327,33 +401,63 @@ mod tests {
     #[test]
     fn the_front_cover_is_found_and_returned_byte_for_byte() {
         let (back, front) = (png(10), png(200));
-        let (_dir, path) = wav_with(&[
-            (PictureType::CoverBack, back.clone()),
-            (PictureType::CoverFront, front.clone()),
-        ]);
-        let tags = Tags::read(&path);
-        assert!(tags.has_cover && !tags.unreadable);
-        assert_eq!(tags.title.as_deref(), Some("T"));
-        let cover = embedded_cover(&path).unwrap();
-        assert_eq!((cover.mime, cover.data), ("image/png", Bytes::from(front)));
+        for ext in ["wav", "mp3"] {
+            let (_dir, path) = tagged(
+                ext,
+                &[
+                    (PictureType::CoverBack, back.clone()),
+                    (PictureType::CoverFront, front.clone()),
+                ],
+            );
+            let tags = Tags::read(&path);
+            assert!(tags.has_cover && !tags.unreadable, "{ext}");
+            assert_eq!(tags.title.as_deref(), Some("T"));
+            let cover = embedded_cover(&path).unwrap();
+            let want = ("image/png", Bytes::from(front.clone()));
+            assert_eq!((cover.mime, cover.data), want, "{ext}");
+        }
+    }
+
+    #[test]
+    fn an_mp3s_front_cover_is_read_from_its_leading_tag_alone() {
+        let front = png(200);
+        let (_dir, path) = tagged("mp3", &[(PictureType::CoverFront, front.clone())]);
+        let audio = testkit::silent_mp3(1.0).len();
+        let tag = std::fs::metadata(&path).unwrap().len() as usize - audio;
+        let mut file = Counted {
+            inner: File::open(&path).unwrap(),
+            read: 0,
+        };
+        let cover = embedded_cover_from(&mut file, &path).unwrap();
+        assert_eq!(cover.data, front);
+        assert!(
+            file.read <= tag,
+            "read {} bytes of a file whose tag is {tag} bytes",
+            file.read
+        );
     }
 
     #[test]
     fn without_a_front_cover_the_first_picture_serves_and_without_pictures_none() {
         let other = png(99);
-        let (_dir, path) = wav_with(&[(PictureType::Artist, other.clone())]);
-        assert!(Tags::read(&path).has_cover);
-        assert_eq!(embedded_cover(&path).unwrap().data, other);
-        let (_dir, bare) = wav_with(&[]);
-        assert!(!Tags::read(&bare).has_cover);
-        assert_eq!(embedded_cover(&bare), None);
+        for ext in ["wav", "mp3"] {
+            let (_dir, path) = tagged(ext, &[(PictureType::Artist, other.clone())]);
+            assert!(Tags::read(&path).has_cover, "{ext}");
+            assert_eq!(embedded_cover(&path).unwrap().data, other, "{ext}");
+            let (_dir, bare) = tagged(ext, &[]);
+            assert!(!Tags::read(&bare).has_cover, "{ext}");
+            assert_eq!(embedded_cover(&bare), None, "{ext}");
+        }
     }
 
     #[test]
     fn a_picture_that_is_not_an_image_is_no_cover_and_corrupt_files_have_none() {
-        let (_dir, path) = wav_with(&[(PictureType::CoverFront, b"<script>x</script>".to_vec())]);
-        assert!(!Tags::read(&path).has_cover);
-        assert_eq!(embedded_cover(&path), None);
+        for ext in ["wav", "mp3"] {
+            let script = b"<script>x</script>".to_vec();
+            let (_dir, path) = tagged(ext, &[(PictureType::CoverFront, script)]);
+            assert!(!Tags::read(&path).has_cover, "{ext}");
+            assert_eq!(embedded_cover(&path), None, "{ext}");
+        }
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.mp3");
         std::fs::write(&junk, b"not audio at all").unwrap();
@@ -439,7 +543,7 @@ mod tests {
 
     #[test]
     fn the_stream_is_described_by_its_headers() {
-        let (_dir, path) = wav_with(&[]);
+        let (_dir, path) = tagged("wav", &[]);
         let tags = Tags::read(&path);
         // testkit's WAV: 16-bit mono PCM at 8 kHz.
         let stream = tags.stream;
@@ -467,7 +571,7 @@ mod tests {
 
     #[test]
     fn untagged_files_have_nothing_more_and_no_lyrics() {
-        let (_dir, path) = wav_with(&[]);
+        let (_dir, path) = tagged("wav", &[]);
         let tags = Tags::read(&path);
         assert_eq!(tags.album_artist, None);
         assert!(tags.artists.is_empty() && tags.genres.is_empty());
