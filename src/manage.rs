@@ -94,17 +94,6 @@ pub fn user(command: &UserCommand, path: &Path, config: &Config) -> Result<Strin
             runtime.block_on(data.revoke_credential(name, id))?;
             Ok(format!("revoked {id} of {name}"))
         }
-        _ => users_file(command, &mut users, path),
-    }
-}
-
-/// The commands on the users file alone.
-fn users_file(
-    command: &UserCommand,
-    users: &mut Users,
-    path: &Path,
-) -> Result<String, ManageError> {
-    match command {
         UserCommand::List => Ok(users.names().collect::<Vec<_>>().join("\n")),
         UserCommand::Add { name } => {
             if !crate::auth::valid_name(name) {
@@ -128,10 +117,6 @@ fn users_file(
             users.write(path)?;
             Ok(format!("removed {name} from {}", path.display()))
         }
-        UserCommand::Key { .. }
-        | UserCommand::AppPassword { .. }
-        | UserCommand::Keys { .. }
-        | UserCommand::Revoke { .. } => unreachable!("answered by `user`"),
     }
 }
 

@@ -14,8 +14,20 @@ use serde::Serialize;
 use super::error::Error;
 use super::wire::catalog::{AlbumList, AlbumPage, ArtistList, ArtistPage, GenreList, GenrePage};
 use crate::catalog::Catalog;
+use crate::data::Kind;
 use crate::library::{Library, Track};
 use crate::state::AppState;
+
+/// What `id` names, by its prefix, if the library has it. Only an album or artist id asks the
+/// catalog (for the page's own API, a track id needs no catalog built).
+pub(super) fn kind_of(library: &Library, id: &str) -> Option<Kind> {
+    match id.split_once('-').map(|(prefix, _)| prefix) {
+        Some("tr") if library.index_of(id).is_some() => Some(Kind::Track),
+        Some("al") if library.catalog().album_index(id).is_some() => Some(Kind::Album),
+        Some("ar") if library.catalog().artist_index(id).is_some() => Some(Kind::Artist),
+        _ => None,
+    }
+}
 
 /// The current snapshot, its catalog built (on a blocking thread, the first time).
 pub(super) async fn catalogued(state: &AppState) -> Result<Arc<Library>, Error> {

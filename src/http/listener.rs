@@ -14,6 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::auth::{same_origin, user_of};
+use super::browse::kind_of;
 use super::error::Error;
 use super::wire::listener::{
     BookmarkBody, BookmarksJson, EditBody, NewPlaylistBody, PlayBody, PlaylistInfoJson,
@@ -52,27 +53,6 @@ pub(super) fn json(status: StatusCode, value: &impl Serialize) -> Result<HttpRes
 
 fn done() -> HttpResponse {
     HttpResponse::NoContent().finish()
-}
-
-/// What an id names, by its prefix, if the library has it.
-fn kind_of(library: &Library, id: &str) -> Result<Kind, Error> {
-    let kind = match id.split_once('-').map(|(prefix, _)| prefix) {
-        Some("tr") if library.by_id(id).is_some() => return Ok(Kind::Track),
-        Some("al") => Kind::Album,
-        Some("ar") => Kind::Artist,
-        _ => return Err(Error::NotFound),
-    };
-    let catalog = library.catalog();
-    let known = match kind {
-        Kind::Album => catalog.album(id).is_some(),
-        Kind::Artist => catalog.artist(id).is_some(),
-        Kind::Track => unreachable!("returned above"),
-    };
-    if known {
-        Ok(kind)
-    } else {
-        Err(Error::NotFound)
-    }
 }
 
 /// Checks that every id of `tracks` is a track of the library.
@@ -115,7 +95,7 @@ pub(super) async fn star(
 ) -> Result<HttpResponse, Error> {
     let user = changer(&req, &state)?;
     let library = library(&state, &id).await?;
-    let kind = kind_of(&library, &id)?;
+    let kind = kind_of(&library, &id).ok_or(Error::NotFound)?;
     state.data.star(&user, kind, &id).await?;
     Ok(done())
 }
@@ -128,7 +108,7 @@ pub(super) async fn unstar(
 ) -> Result<HttpResponse, Error> {
     let user = changer(&req, &state)?;
     let library = library(&state, &id).await?;
-    let kind = kind_of(&library, &id)?;
+    let kind = kind_of(&library, &id).ok_or(Error::NotFound)?;
     state.data.unstar(&user, kind, &id).await?;
     Ok(done())
 }
@@ -142,7 +122,7 @@ pub(super) async fn rate(
 ) -> Result<HttpResponse, Error> {
     let user = changer(&req, &state)?;
     let library = library(&state, &id).await?;
-    let kind = kind_of(&library, &id)?;
+    let kind = kind_of(&library, &id).ok_or(Error::NotFound)?;
     state.data.rate(&user, kind, &id, Some(body.rating)).await?;
     Ok(done())
 }
@@ -155,7 +135,7 @@ pub(super) async fn unrate(
 ) -> Result<HttpResponse, Error> {
     let user = changer(&req, &state)?;
     let library = library(&state, &id).await?;
-    let kind = kind_of(&library, &id)?;
+    let kind = kind_of(&library, &id).ok_or(Error::NotFound)?;
     state.data.rate(&user, kind, &id, None).await?;
     Ok(done())
 }

@@ -8,31 +8,23 @@
 
 use std::time::{Duration, SystemTime};
 
+use super::super::browse::kind_of;
 use super::envelope::Element;
 use super::items::time;
 use super::{Call, Fault};
-use crate::data::{Kind, Playing, PlaylistEdit, PlaylistInfo};
+use crate::data::{Playing, PlaylistEdit, PlaylistInfo};
 use crate::library::Library;
 
 /// The most ids one call may name (`star`, `scrobble`, a playlist's songs at once).
 const MAX_IDS: usize = 1000;
 
-/// What an id names, if the library has it.
-fn kind_of(library: &Library, id: &str) -> Result<Kind, Fault> {
-    let catalog = library.catalog();
-    match id.split_once('-').map(|(prefix, _)| prefix) {
-        Some("tr") if library.index_of(id).is_some() => Ok(Kind::Track),
-        Some("al") if catalog.album_index(id).is_some() => Ok(Kind::Album),
-        Some("ar") if catalog.artist_index(id).is_some() => Ok(Kind::Artist),
-        _ => Err(Fault::NotFound),
+/// Checks that every id of `ids` is a track of the library.
+fn tracks_of(library: &Library, ids: &[String]) -> Result<(), Fault> {
+    if ids.iter().all(|id| library.index_of(id).is_some()) {
+        Ok(())
+    } else {
+        Err(Fault::NotFound)
     }
-}
-
-/// The track indexes of `ids`, each checked.
-fn tracks_of(library: &Library, ids: &[String]) -> Result<Vec<usize>, Fault> {
-    ids.iter()
-        .map(|id| library.index_of(id).ok_or(Fault::NotFound))
-        .collect()
 }
 
 impl Call<'_> {
@@ -68,7 +60,7 @@ impl Call<'_> {
         let mut items = Vec::new();
         for name in ["id", "albumId", "artistId"] {
             for id in self.ids(name)? {
-                items.push((kind_of(library, &id)?, id));
+                items.push((kind_of(library, &id).ok_or(Fault::NotFound)?, id));
             }
         }
         if items.len() > MAX_IDS {
@@ -99,7 +91,7 @@ impl Call<'_> {
                 )));
             }
         };
-        let kind = kind_of(library, id)?;
+        let kind = kind_of(library, id).ok_or(Fault::NotFound)?;
         self.state.data.rate(self.user, kind, id, rating).await?;
         Ok(None)
     }
