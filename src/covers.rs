@@ -7,6 +7,7 @@
 use std::io::Cursor;
 use std::sync::Mutex;
 
+use bytes::Bytes;
 use hashlink::LruCache;
 use image::imageops::FilterType;
 use image::{ImageReader, Limits};
@@ -76,8 +77,30 @@ impl Covers {
     /// kept. Blocks (decodes and encodes): call it on a blocking thread.
     pub fn answer(&self, version: &str, original: Image, size: Option<u32>) -> Image {
         let made = size
-            .and_then(|size| fit(&original, size))
+            .filter(|&size| larger(&original, size))
+            .and_then(|size| shrink(&original, size))
             .unwrap_or(original);
+        self.keep(version, size, made)
+    }
+
+    /// [`Covers::answer`] where it needs no resizing (`original` is sent as stored), on any thread:
+    /// only the image's header is read. `Err(original)` when it is to be made smaller: then
+    /// [`Covers::answer`], on a blocking thread.
+    pub fn answer_as_stored(
+        &self,
+        version: &str,
+        original: Image,
+        size: Option<u32>,
+    ) -> Result<Image, Image> {
+        if size.is_some_and(|size| larger(&original, size)) {
+            return Err(original);
+        }
+        Ok(self.keep(version, size, original))
+    }
+
+    /// Keeps `made`, the answer for the cover of `version` at `size`, unless it is larger than a
+    /// quarter of the cache; drops the least recently asked beyond the cache's bytes.
+    fn keep(&self, version: &str, size: Option<u32>, made: Image) -> Image {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if made.data.len() <= cache.most / 4 {
             cache.bytes += made.data.len();
@@ -105,25 +128,35 @@ fn key(version: &str, size: Option<u32>) -> (String, u32) {
     (version.to_owned(), size.unwrap_or(AS_STORED))
 }
 
-/// `image` scaled down into `size`×`size` as JPEG; `None` when it already fits or will not decode.
-fn fit(image: &Image, size: u32) -> Option<Image> {
+/// The bounds an image is decoded within.
+fn limits() -> Limits {
     let mut limits = Limits::default();
     limits.max_alloc = Some(64 << 20);
     limits.max_image_width = Some(10_000);
     limits.max_image_height = Some(10_000);
-    let reader = || {
-        let mut reader = ImageReader::new(Cursor::new(&image.data))
-            .with_guessed_format()
-            .ok()?;
-        reader.limits(limits.clone());
-        Some(reader)
-    };
-    // The header says whether it fits: no need to decode what is sent as it is.
-    let (width, height) = reader()?.into_dimensions().ok()?;
-    if width <= size && height <= size {
-        return None;
-    }
-    let decoded = reader()?.decode().ok()?;
+    limits
+}
+
+/// A reader of `image` in the format its bytes say, within [`limits`].
+fn reader(image: &Image) -> Option<ImageReader<Cursor<&Bytes>>> {
+    let mut reader = ImageReader::new(Cursor::new(&image.data))
+        .with_guessed_format()
+        .ok()?;
+    reader.limits(limits());
+    Some(reader)
+}
+
+/// Whether `image` is larger than `size`×`size`, as its header says (no decoding); `false` when the
+/// header cannot be read (the image is then sent as stored).
+fn larger(image: &Image, size: u32) -> bool {
+    reader(image)
+        .and_then(|reader| reader.into_dimensions().ok())
+        .is_some_and(|(width, height)| width > size || height > size)
+}
+
+/// `image` scaled down into `size`×`size` as JPEG; `None` when it will not decode.
+fn shrink(image: &Image, size: u32) -> Option<Image> {
+    let decoded = reader(image)?.decode().ok()?;
     let small = decoded.resize(size, size, FilterType::Triangle).to_rgb8();
     let mut data = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut data, 85)
@@ -134,8 +167,6 @@ fn fit(image: &Image, size: u32) -> Option<Image> {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
 
     fn png(width: u32, height: u32) -> Image {
@@ -147,6 +178,26 @@ mod tests {
             .write_to(&mut Cursor::new(&mut data), image::ImageFormat::Png)
             .unwrap();
         Image::new(data).unwrap()
+    }
+
+    #[test]
+    fn only_covers_that_need_no_resizing_are_answered_as_stored() {
+        let covers = Covers::holding(40_000);
+        let wide = png(400, 200);
+        let to_resize = covers.answer_as_stored("v1", wide.clone(), Some(100));
+        assert_eq!(to_resize, Err(wide.clone()));
+        assert_eq!(covers.cached("v1", Some(100)), None, "nothing kept for it");
+        for size in [Some(400), None] {
+            let sent = covers.answer_as_stored("v1", wide.clone(), size);
+            assert_eq!(sent, Ok(wide.clone()), "{size:?}");
+            assert_eq!(covers.cached("v1", size), Some(wide.clone()), "{size:?}");
+        }
+        let junk = Image {
+            mime: "image/png",
+            data: Bytes::from_static(b"\x89PNG\r\n\x1a\nnot really"),
+        };
+        let sent = covers.answer_as_stored("v2", junk.clone(), Some(100));
+        assert_eq!(sent, Ok(junk), "an unreadable header: as stored");
     }
 
     #[test]

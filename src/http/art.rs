@@ -1,5 +1,6 @@
 //! `GET`/`HEAD /art/<name>`: a track's cover, the picture embedded in its tags or its folder's
-//! `cover.jpg` (see [`crate::library`]), read when asked for and never kept in memory.
+//! `cover.jpg` (see [`crate::library`]), read when asked for (on the worker when that needs no
+//! waiting, see [`crate::library::SharedLibrary::cover_cached`]) and never kept in memory.
 //!
 //! Track URLs carry the cover's version (`?v=`): a request naming the current version may be cached
 //! for good (`immutable`); any other is revalidated with the `ETag`. The `Content-Type` is taken
@@ -46,11 +47,16 @@ pub(super) async fn serve(
             .status(actix_web::http::StatusCode::NOT_MODIFIED)
             .finish());
     }
-    let library = Arc::clone(&state.library);
-    let image = web::block(move || library.cover(&artwork))
-        .await
-        .map_err(|err| Error::Io(std::io::Error::other(err)))?
-        .ok_or(Error::NotFound)?;
+    let image = match state.library.cover_cached(&artwork) {
+        Some(image) => image,
+        None => {
+            let library = Arc::clone(&state.library);
+            web::block(move || library.cover(&artwork))
+                .await
+                .map_err(|err| Error::Io(std::io::Error::other(err)))?
+                .ok_or(Error::NotFound)?
+        }
+    };
     Ok(res
         .insert_header((header::CONTENT_TYPE, image.mime))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -42,7 +42,7 @@ pub use self::listing::Artwork;
 use self::listing::Listing;
 pub use self::shared::{Progress, SharedLibrary, Status};
 pub use self::storage::SeekRead;
-pub(crate) use self::storage::{Chunks, Content, LocalFile, Opened, RangedRead};
+pub(crate) use self::storage::{Chunks, Content, LocalFile, Opened, RangedRead, read_nowait};
 pub(crate) use self::store::ObjectLibrary;
 pub use self::store::{Cache, Lease, StoreConfig};
 pub(crate) use self::tags::VARIOUS_ARTISTS;

@@ -15,7 +15,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use rustix::io::{Errno, IoSliceMut, ReadWriteFlags};
 use tokio::sync::mpsc;
 
 use super::LibraryError;
@@ -101,6 +102,31 @@ impl LocalFile {
     /// The open file.
     pub(crate) fn file(&self) -> &File {
         &self.file
+    }
+
+    /// Up to `len` bytes at `offset` if they are in the page cache; `Ok(None)` where reading them
+    /// would wait for the disk. Never waits.
+    pub(crate) fn read_cached(&self, offset: u64, len: usize) -> io::Result<Option<Bytes>> {
+        let mut buf = BytesMut::zeroed(len);
+        Ok(read_nowait(&self.file, &mut buf, offset)?.map(|n| {
+            buf.truncate(n);
+            buf.freeze()
+        }))
+    }
+}
+
+/// Reads into `buf` at `offset` only from the page cache: `Ok(None)` where that would wait for the
+/// disk, or where the filesystem cannot say (no `RWF_NOWAIT`).
+pub(crate) fn read_nowait(file: &File, buf: &mut [u8], offset: u64) -> io::Result<Option<usize>> {
+    match rustix::io::preadv2(
+        file,
+        &mut [IoSliceMut::new(buf)],
+        offset,
+        ReadWriteFlags::NOWAIT,
+    ) {
+        Ok(n) => Ok(Some(n)),
+        Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(None),
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -1,11 +1,13 @@
-//! The chunk path's reads: how big the next chunk is, given the room in the socket, and positioned
-//! reads that take cached pages on the worker and leave waiting for the disk to the blocking pool.
+//! The chunk path's reads: how big the next chunk is, given the room in the socket, whether a range
+//! is in the page cache, and the reads that wait for the disk, for the blocking pool (the worker's
+//! own reads of cached pages are [`crate::library::LocalFile::read_cached`]).
 
 use std::fs::File;
 use std::io;
 
 use bytes::{Bytes, BytesMut};
-use rustix::io::{Errno, IoSliceMut, ReadWriteFlags};
+
+use crate::library::read_nowait;
 
 /// A chunk that fits actix's initial 8 KiB connection write buffer beside a response head, so it
 /// never makes that buffer grow: what a stalled listener can leave behind.
@@ -36,30 +38,6 @@ pub(crate) fn chunk_len(remaining: u64, room: Option<usize>) -> usize {
     } else {
         SMALL_CHUNK
     }
-}
-
-/// Reads into `buf` at `offset` only from the page cache: `Ok(None)` where that would wait for the
-/// disk, or where the filesystem cannot say (no `RWF_NOWAIT`).
-fn read_nowait(file: &File, buf: &mut [u8], offset: u64) -> io::Result<Option<usize>> {
-    match rustix::io::preadv2(
-        file,
-        &mut [IoSliceMut::new(buf)],
-        offset,
-        ReadWriteFlags::NOWAIT,
-    ) {
-        Ok(n) => Ok(Some(n)),
-        Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(None),
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// Reads up to `len` bytes at `offset` if they are in the page cache; `Ok(None)` if that would block.
-pub(crate) fn read_cached(file: &File, offset: u64, len: usize) -> io::Result<Option<Bytes>> {
-    let mut buf = BytesMut::zeroed(len);
-    Ok(read_nowait(file, &mut buf, offset)?.map(|n| {
-        buf.truncate(n);
-        buf.freeze()
-    }))
 }
 
 /// Whether all `len` bytes from `offset` are in the page cache, so that a `sendfile` of them will

@@ -26,7 +26,7 @@ use bytes::Bytes;
 use tokio::io::unix::AsyncFd;
 use tokio::task::JoinHandle;
 
-use super::chunks::{chunk_len, range_cached, read_blocking, read_cached, warm};
+use super::chunks::{chunk_len, range_cached, read_blocking, warm};
 use super::pump::{Piece, Producer};
 use super::socket::ConnSocket;
 use crate::library::LocalFile;
@@ -164,7 +164,7 @@ impl FileProducer {
         len: u64,
     ) -> Poll<io::Result<Piece>> {
         let len_now = chunk_len(len, socket.and_then(ConnSocket::room));
-        match read_cached(self.file.file(), offset, len_now)? {
+        match self.file.read_cached(offset, len_now)? {
             Some(bytes) => Poll::Ready(Ok(Piece::Data(bytes))),
             None => {
                 let file = Arc::clone(&self.file);

@@ -499,6 +499,17 @@ async fn lyrics_by_song_synced_from_an_lrc_file_or_plain_from_the_tags() {
 
 #[tokio::test]
 async fn covers_by_song_album_or_artist_id_as_stored_or_resized() {
+    covers_as_stored_or_resized("a/one.wav").await;
+}
+
+/// As for a WAV, for an MP3: its cover is read from its leading ID3v2 tag alone, on the worker
+/// when the file is in the page cache (as it is, just written), and resized on the pool.
+#[tokio::test]
+async fn an_mp3s_cover_by_song_album_or_artist_id_as_stored_or_resized() {
+    covers_as_stored_or_resized("a/one.mp3").await;
+}
+
+async fn covers_as_stored_or_resized(name: &str) {
     let fixture = Fixture::new();
     let png = testkit::png(600, 300, 7);
     let covered = |cover: &[u8]| {
@@ -507,9 +518,13 @@ async fn covers_by_song_album_or_artist_id_as_stored_or_resized() {
             .artist("Painter")
             .album("Canvas")
             .picture(lofty::picture::PictureType::CoverFront, cover)
-            .save(&fixture.audio_dir().join("a/one.wav"))
+            .save(&fixture.audio_dir().join(name))
     };
-    fixture.wav("a/one.wav", 0.2);
+    if name.ends_with(".mp3") {
+        fixture.file(name, &testkit::silent_mp3(0.2));
+    } else {
+        fixture.wav(name, 0.2);
+    }
     covered(&png);
     fixture.wav("bare.wav", 0.2);
     let server = server(&fixture, false).await;

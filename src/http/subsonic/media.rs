@@ -108,13 +108,25 @@ pub(super) async fn cover(
     if not_modified(req, &etag) {
         return Ok(res.status(StatusCode::NOT_MODIFIED).finish());
     }
-    let image = match state.covers.cached(&artwork.version, size) {
-        Some(image) => image,
-        None => {
+    // From the cache; else read here if that needs no waiting and the cover is sent as stored;
+    // else read, or resized, on the blocking pool.
+    let cached = || state.covers.cached(&artwork.version, size);
+    let read_here = || {
+        let original = state.library.cover_cached(&artwork)?;
+        Some(
+            state
+                .covers
+                .answer_as_stored(&artwork.version, original, size),
+        )
+    };
+    let image = match cached().map(Ok).or_else(read_here) {
+        Some(Ok(image)) => image,
+        to_resize => {
+            let original = to_resize.and_then(Result::err);
             let _turn = state.covers.turn().await;
             let (shared, held) = (Arc::clone(&state.library), web::Data::clone(state));
             web::block(move || {
-                let original = shared.cover(&artwork)?;
+                let original = original.or_else(|| shared.cover(&artwork))?;
                 Some(held.covers.answer(&artwork.version, original, size))
             })
             .await

@@ -259,9 +259,9 @@ pub(super) fn embedded_cover(path: &Path) -> Option<Image> {
 
 /// [`embedded_cover`] from `reader`, the file at `path`.
 pub(crate) fn embedded_cover_from<R: Read + Seek>(mut reader: R, path: &Path) -> Option<Image> {
-    if FileType::from_path(path) == Some(FileType::Mpeg) {
+    if leads_with_id3v2(path) {
         if let Some(front) = leading_id3v2_front_cover(&mut reader) {
-            return Image::new(front);
+            return Some(front);
         }
         reader.rewind().ok()?;
     }
@@ -270,43 +270,61 @@ pub(crate) fn embedded_cover_from<R: Read + Seek>(mut reader: R, path: &Path) ->
     Image::new(picture.data().to_vec())
 }
 
-/// The front cover in the ID3v2 tag an MP3 starts with, read as the whole file's parse would find
-/// it (that tag comes first), but from the tag alone: its header tells its length, it is read in
-/// one go and parsed in memory, and the file's end (where ID3v1 and APE tags are looked for) is
-/// never read. `None` when the file starts otherwise or the tag has no front cover: the caller then
-/// parses the whole file.
-fn leading_id3v2_front_cover<R: Read>(reader: &mut R) -> Option<Vec<u8>> {
-    /// A tag's header, and the footer its flags may announce.
-    const HEADER: usize = 10;
-    /// The most read: a tag larger than this is left to the whole file's parse.
+/// The length of an ID3v2 tag's header.
+pub(crate) const ID3V2_HEADER: usize = 10;
+
+/// Whether the file at `path` is an MP3, which keeps its ID3v2 tag at its start. A whole file's
+/// parse finds that tag first, so the front cover in it is the file's front cover: it can be read
+/// from the tag alone ([`id3v2_len`], [`id3v2_front_cover`]), without searching the file's end for
+/// ID3v1 and APE tags.
+pub(crate) fn leads_with_id3v2(path: &Path) -> bool {
+    FileType::from_path(path) == Some(FileType::Mpeg)
+}
+
+/// The length of the ID3v2 tag whose first [`ID3V2_HEADER`] bytes are `head` (its footer too, when
+/// its flags announce one); `None` when `head` does not start one, or it is too large to read here
+/// (over 32 MiB: the whole file's parse reads it).
+pub(crate) fn id3v2_len(head: &[u8]) -> Option<usize> {
     const MOST: usize = 32 << 20;
-    let mut tag = vec![0; HEADER];
-    reader.read_exact(&mut tag).ok()?;
-    if !tag.starts_with(b"ID3") {
+    let head = head.get(..ID3V2_HEADER)?;
+    if !head.starts_with(b"ID3") {
         return None;
     }
-    let size = u32::from_be_bytes(tag[6..HEADER].try_into().ok()?).unsynch() as usize;
-    let footer = if tag[5] & 0x10 != 0 { HEADER } else { 0 };
-    let len = HEADER + size + footer;
-    if len > MOST {
-        return None;
-    }
-    reader
-        .take((len - HEADER) as u64)
-        .read_to_end(&mut tag)
-        .ok()?;
+    let size = u32::from_be_bytes(head[6..].try_into().ok()?).unsynch() as usize;
+    let footer = if head[5] & 0x10 != 0 { ID3V2_HEADER } else { 0 };
+    Some(ID3V2_HEADER + size + footer).filter(|&len| len <= MOST)
+}
+
+/// The front cover in `tag`, a whole ID3v2 tag ([`id3v2_len`] bytes), parsed by lofty in memory;
+/// `None` when it has none (or it is not an image, or lofty cannot parse the tag).
+pub(crate) fn id3v2_front_cover(tag: &[u8]) -> Option<Image> {
     let options = ParseOptions::new().read_properties(false);
     let mut file = catch_unwind(|| MpegFile::read_from(&mut Cursor::new(tag), options))
         .ok()?
         .ok()?;
-    file.remove_id3v2()?
+    let front = file
+        .remove_id3v2()?
         .into_iter()
         .find_map(|frame| match frame {
             Frame::Picture(frame) if frame.picture.pic_type() == PictureType::CoverFront => {
                 Some(frame.picture.into_owned().into_data())
             }
             _ => None,
-        })
+        })?;
+    Image::new(front)
+}
+
+/// The front cover in the ID3v2 tag `reader` starts with, the tag read in one go; `None` when it
+/// starts otherwise or the tag has no front cover.
+fn leading_id3v2_front_cover<R: Read>(reader: &mut R) -> Option<Image> {
+    let mut tag = vec![0; ID3V2_HEADER];
+    reader.read_exact(&mut tag).ok()?;
+    let len = id3v2_len(&tag)?;
+    reader
+        .take((len - ID3V2_HEADER) as u64)
+        .read_to_end(&mut tag)
+        .ok()?;
+    id3v2_front_cover(&tag)
 }
 
 /// Parses a file with lofty, its type told by its bytes, else by `path`'s extension; `None` if it
