@@ -17,6 +17,10 @@ use super::storage::{Content, Opened, SeekRead, Storage};
 use super::tags::{self, Image, Names, Tags};
 use super::{Library, LibraryError, Track, lock};
 
+/// The largest tag [`SharedLibrary::cover_cached`] reads and parses on the worker; a larger one
+/// (a cover of several megabytes) is read on the blocking pool.
+const MAX_TAG_HERE: usize = 1 << 20;
+
 /// Largest folder image served; a bigger `cover.jpg` is not a cover.
 const MAX_IMAGE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -146,7 +150,8 @@ impl SharedLibrary {
     /// cover in its leading ID3v2 tag, the file opened ([`Storage::open_cached`]) and the tag read
     /// from the page cache alone. `None` when it cannot be read so (not cached, another kind of
     /// file or cover, no front cover in that tag, an error): [`SharedLibrary::cover`] then answers,
-    /// on a blocking thread. Never waits; parses the tag (tens of microseconds for a small one).
+    /// on a blocking thread. Never waits; parses a tag of at most 1 MiB (tens of microseconds for a
+    /// small one).
     pub fn cover_cached(&self, artwork: &Artwork) -> Option<Image> {
         if !artwork.embedded || !tags::leads_with_id3v2(&artwork.path) {
             return None;
@@ -155,7 +160,7 @@ impl SharedLibrary {
             return None;
         };
         let head = file.read_cached(0, tags::ID3V2_HEADER).ok()??;
-        let len = tags::id3v2_len(&head)?;
+        let len = tags::id3v2_len(&head).filter(|&len| len <= MAX_TAG_HERE)?;
         let tag = file.read_cached(0, len).ok()??;
         (tag.len() == len).then(|| tags::id3v2_front_cover(&tag))?
     }
@@ -483,14 +488,24 @@ mod tests {
     fn an_mp3s_cover_is_read_without_waiting_and_others_are_left_to_the_pool() {
         let dir = tempfile::tempdir().unwrap();
         let front = testkit::png(3, 2, 40);
-        let (mp3, wav_file) = (dir.path().join("a/one.mp3"), dir.path().join("b/two.wav"));
-        fs::create_dir_all(dir.path().join("a")).unwrap();
-        fs::write(&mp3, testkit::silent_mp3(0.5)).unwrap();
-        wav(&wav_file, 1);
-        for path in [&mp3, &wav_file] {
+        // A PNG's signature and 1.5 MiB more: a picture too large to parse on a worker.
+        let mut large = front.clone();
+        large.resize(3 << 19, 0);
+        let (mp3, wav_file, big) = (
+            dir.path().join("a/one.mp3"),
+            dir.path().join("b/two.wav"),
+            dir.path().join("c/big.mp3"),
+        );
+        for (path, picture) in [(&mp3, &front), (&wav_file, &front), (&big, &large)] {
+            if path == &wav_file {
+                wav(path, 1);
+            } else {
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+                fs::write(path, testkit::silent_mp3(0.5)).unwrap();
+            }
             testkit::Tagger::default()
                 .title("T")
-                .picture(lofty::picture::PictureType::CoverFront, &front)
+                .picture(lofty::picture::PictureType::CoverFront, picture)
                 .save(path);
         }
         fs::write(dir.path().join("a/cover.png"), testkit::png(5, 5, 1)).unwrap();
@@ -505,6 +520,13 @@ mod tests {
         assert_eq!(Some(here), shared.cover(&one));
         assert_eq!(shared.cover_cached(&two), None, "a WAV: the pool reads it");
         assert_eq!(shared.cover(&two).unwrap().data, front);
+        let big = artwork("c/big");
+        assert_eq!(
+            shared.cover_cached(&big),
+            None,
+            "over 1 MiB: the pool reads it"
+        );
+        assert_eq!(shared.cover(&big).unwrap().data, large);
         let folder = Artwork {
             embedded: false,
             path: dir.path().join("a/cover.png").into(),
