@@ -2,7 +2,8 @@
 //! decoded within bounds (at most 64 MiB and 10,000 pixels a side), scaled to fit a square of that
 //! size (never up), written as JPEG. Every answer, made or as stored, is kept in a cache of at most
 //! [`CACHE_BYTES`] (none larger than a quarter of it), the least recently used dropped first, so an
-//! app asking again is answered from memory. At most one read or resize per core runs at a time.
+//! app asking again is answered from memory. At most one read or resize per core runs at a time on
+//! the blocking pool ([`Covers::turn`]); a cover read on the worker without waiting takes no turn.
 
 use std::io::Cursor;
 use std::sync::Mutex;

@@ -108,21 +108,20 @@ pub(super) async fn cover(
     if not_modified(req, &etag) {
         return Ok(res.status(StatusCode::NOT_MODIFIED).finish());
     }
-    // From the cache; else read here if that needs no waiting and the cover is sent as stored;
-    // else read, or resized, on the blocking pool.
-    let cached = || state.covers.cached(&artwork.version, size);
-    let read_here = || {
-        let original = state.library.cover_cached(&artwork)?;
-        Some(
+    // From the cache; else read here if that needs no waiting, and sent from here if it needs no
+    // resizing; else resized (what was read here), or read, on the blocking pool.
+    let sent = match state.covers.cached(&artwork.version, size) {
+        Some(image) => Some(Ok(image)),
+        None => state.library.cover_cached(&artwork).map(|original| {
             state
                 .covers
-                .answer_as_stored(&artwork.version, original, size),
-        )
+                .answer_as_stored(&artwork.version, original, size)
+        }),
     };
-    let image = match cached().map(Ok).or_else(read_here) {
+    let image = match sent {
         Some(Ok(image)) => image,
-        to_resize => {
-            let original = to_resize.and_then(Result::err);
+        unsent => {
+            let original = unsent.and_then(Result::err);
             let _turn = state.covers.turn().await;
             let (shared, held) = (Arc::clone(&state.library), web::Data::clone(state));
             web::block(move || {
